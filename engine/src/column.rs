@@ -1,0 +1,132 @@
+//! Columnar storage: one typed vector per column plus an optional validity mask.
+//!
+//! Timestamps are microseconds since the Unix epoch (UTC); durations are
+//! microseconds. Strings are dictionary-encoded: dimensions and keys repeat a
+//! lot, and comparing codes is cheaper than comparing text.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use kpi_dsl::Type;
+
+/// Microseconds in one second.
+pub const MICROS: i64 = 1_000_000;
+
+/// A dictionary-encoded string vector.
+#[derive(Clone, Debug, Default)]
+pub struct StrVec {
+    pub codes: Vec<u32>,
+    pub dict: Arc<Vec<Arc<str>>>,
+}
+
+impl StrVec {
+    pub fn get(&self, i: usize) -> &str {
+        &self.dict[self.codes[i] as usize]
+    }
+    /// The code of `s` in this vector's dictionary, if it occurs.
+    pub fn code_of(&self, s: &str) -> Option<u32> {
+        self.dict.iter().position(|d| &**d == s).map(|p| p as u32)
+    }
+}
+
+/// Builds a [`StrVec`], interning each distinct string once.
+#[derive(Default)]
+pub struct StrBuilder {
+    index: HashMap<Arc<str>, u32>,
+    dict: Vec<Arc<str>>,
+    codes: Vec<u32>,
+}
+
+impl StrBuilder {
+    pub fn with_capacity(n: usize) -> Self {
+        StrBuilder { codes: Vec::with_capacity(n), ..Default::default() }
+    }
+    pub fn push(&mut self, s: &str) {
+        let code = match self.index.get(s) {
+            Some(&c) => c,
+            None => {
+                let c = self.dict.len() as u32;
+                let a: Arc<str> = Arc::from(s);
+                self.dict.push(a.clone());
+                self.index.insert(a, c);
+                c
+            }
+        };
+        self.codes.push(code);
+    }
+    pub fn finish(self) -> StrVec {
+        StrVec { codes: self.codes, dict: Arc::new(self.dict) }
+    }
+}
+
+/// The values of one column (or of an evaluated expression).
+#[derive(Clone, Debug)]
+pub enum Data {
+    Int(Vec<i64>),
+    Float(Vec<f64>),
+    Bool(Vec<bool>),
+    Str(StrVec),
+    Timestamp(Vec<i64>),
+    Duration(Vec<i64>),
+}
+
+impl Data {
+    pub fn len(&self) -> usize {
+        match self {
+            Data::Int(v) | Data::Timestamp(v) | Data::Duration(v) => v.len(),
+            Data::Float(v) => v.len(),
+            Data::Bool(v) => v.len(),
+            Data::Str(v) => v.codes.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn ty(&self) -> Type {
+        match self {
+            Data::Int(_) => Type::Int,
+            Data::Float(_) => Type::Float,
+            Data::Bool(_) => Type::Bool,
+            Data::Str(_) => Type::String,
+            Data::Timestamp(_) => Type::Timestamp,
+            Data::Duration(_) => Type::Duration,
+        }
+    }
+}
+
+/// A column: values plus validity (`None` means every value is present).
+/// Values under a `false` validity bit are unspecified and never read.
+#[derive(Clone, Debug)]
+pub struct Column {
+    pub data: Data,
+    pub valid: Option<Vec<bool>>,
+}
+
+impl Column {
+    pub fn new(data: Data, valid: Option<Vec<bool>>) -> Self {
+        let valid = valid.filter(|v| v.iter().any(|b| !b));
+        Column { data, valid }
+    }
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    #[inline]
+    pub fn is_valid(&self, i: usize) -> bool {
+        self.valid.as_ref().is_none_or(|v| v[i])
+    }
+    pub fn ty(&self) -> Type {
+        self.data.ty()
+    }
+}
+
+/// An event table held in memory.
+#[derive(Clone, Debug, Default)]
+pub struct Table {
+    pub name: String,
+    pub len: usize,
+    pub columns: IndexMap<String, Column>,
+}
