@@ -1,0 +1,585 @@
+//! Formula text → spanned AST. pest stays inside this module: no `Rule` or
+//! `Pair` escapes it, and pest's errors are turned into diagnostics that
+//! name what was expected in words.
+
+use pest::iterators::Pair;
+use pest::Parser as _;
+use pest_derive::Parser;
+
+use crate::ast::{Aggregate, AggFunc, Axis, BinOp, Expr, ExprKind, Ident, Span, SrcId, WindowFunc};
+use crate::diag::{codes, Diagnostic};
+
+#[derive(Parser)]
+#[grammar = "grammar.pest"]
+struct FormulaParser;
+
+/// Deepest nesting of brackets and `if` accepted. pest and the tree walkers
+/// recurse, so nesting is bounded before pest ever sees the text.
+pub const MAX_DEPTH: usize = 64;
+/// Longest operator chain (`a + b + c ...`) accepted; each link is a tree level.
+pub const MAX_CHAIN: usize = 256;
+
+/// Parses one formula. `src` is the id under which its text is registered
+/// in the [`crate::SourceMap`]; every span of the result refers to it.
+pub fn parse(text: &str, src: SrcId) -> Result<Expr, Diagnostic> {
+    check_nesting(text, src)?;
+    let mut pairs = FormulaParser::parse(Rule::formula, text).map_err(|e| syntax_error(e, text, src))?;
+    let formula = pairs.next().expect("formula rule always yields a pair");
+    let expr = formula.into_inner().next().expect("formula holds an expr");
+    let b = Builder { src };
+    let (e, depth) = b.expr(expr)?;
+    too_deep(depth, e.span)?;
+    Ok(e)
+}
+
+fn check_nesting(text: &str, src: SrcId) -> Result<(), Diagnostic> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut word_start = None;
+    for (i, c) in text.char_indices() {
+        // `if ... end` nests like a bracket.
+        if !in_string && (c.is_ascii_alphanumeric() || c == '_') {
+            word_start.get_or_insert(i);
+            continue;
+        }
+        if let Some(w) = word_start.take() {
+            match &text[w..i] {
+                "if" => depth += 1,
+                "end" => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            if depth > MAX_DEPTH {
+                return Err(Diagnostic::at(codes::TOO_DEEP, Span::new(src, w, i), "`if` nested too deeply")
+                    .hint(format!("at most {MAX_DEPTH} levels of nesting are allowed")));
+            }
+        }
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '(' | '[' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(Diagnostic::at(codes::TOO_DEEP, Span::new(src, i, i + 1), "brackets nested too deeply")
+                        .hint(format!("at most {MAX_DEPTH} levels of brackets are allowed")));
+                }
+            }
+            ')' | ']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Names rules the way a user thinks of them, for "expected ..." messages.
+fn rule_name(rule: &Rule) -> &'static str {
+    match rule {
+        Rule::EOI => "end of formula",
+        Rule::expr | Rule::or_expr | Rule::and_expr | Rule::not_expr | Rule::cmp_expr => "an expression",
+        Rule::sum_expr | Rule::prod_expr | Rule::unary_expr | Rule::postfix_expr => "an expression",
+        Rule::cmp_op => "a comparison",
+        Rule::add_op => "`+` or `-`",
+        Rule::mul_op => "`*` or `/`",
+        Rule::is_null | Rule::is_not_null => "`is null`",
+        Rule::in_list | Rule::not_in => "`in`",
+        Rule::between => "`between`",
+        Rule::field => "`.field`",
+        Rule::index => "`[index]`",
+        Rule::ident => "a name",
+        Rule::number => "a number",
+        Rule::duration => "a duration",
+        Rule::string | Rule::str_inner => "a string",
+        Rule::list => "a list",
+        Rule::source => "a table name",
+        Rule::axis => "a period axis",
+        Rule::agg_arg => "`:` and an expression",
+        Rule::agg_where => "`where`",
+        Rule::kw_where => "`where`",
+        Rule::kw_by => "`by`",
+        Rule::kw_then => "`then`",
+        Rule::kw_else => "`else`",
+        Rule::kw_end => "`end`",
+        Rule::kw_elif | Rule::elif_arm => "`elif`",
+        Rule::kw_and => "`and`",
+        Rule::kw_or => "`or`",
+        Rule::kw_not | Rule::not_op => "`not`",
+        Rule::kw_null => "`null`",
+        _ => "something else",
+    }
+}
+
+fn syntax_error(e: pest::error::Error<Rule>, text: &str, src: SrcId) -> Diagnostic {
+    let pos = match e.location {
+        pest::error::InputLocation::Pos(p) => p,
+        pest::error::InputLocation::Span((s, _)) => s,
+    };
+    let found: String = text[pos..].chars().take_while(|c| !c.is_whitespace()).take(20).collect();
+    let found_desc = if pos >= text.len() { "end of formula".to_string() } else { format!("`{found}`") };
+    let expected = match &e.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => {
+            let mut names: Vec<&str> = positives.iter().map(rule_name).collect();
+            names.sort();
+            names.dedup();
+            names.retain(|n| *n != "something else");
+            names
+        }
+        pest::error::ErrorVariant::CustomError { .. } => Vec::new(),
+    };
+    let message = if expected.is_empty() {
+        format!("unexpected {found_desc}")
+    } else {
+        format!("unexpected {found_desc}, expected {}", join_or(&expected))
+    };
+    let end = (pos + found.len().max(1)).min(text.len().max(pos));
+    let mut d = Diagnostic::at(codes::SYNTAX, Span::new(src, pos, end), message);
+    if found == "%" {
+        d = d.hint("`%` is a unit, not an operator: write `a / b * 100` and set unit = \"%\"");
+    } else if found == "=" || text[pos..].starts_with("= ") {
+        d = d.hint("compare with `==`");
+    } else if found.starts_with('\'') {
+        d = d.hint("strings are written in double quotes inside formulas");
+    }
+    d
+}
+
+fn join_or(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+struct Builder {
+    src: SrcId,
+}
+
+type Built = Result<(Expr, usize), Diagnostic>;
+
+impl Builder {
+    fn span(&self, p: &Pair<Rule>) -> Span {
+        let s = p.as_span();
+        Span::new(self.src, s.start(), s.end())
+    }
+
+    fn mk(kind: ExprKind, span: Span) -> Expr {
+        Expr { kind, span }
+    }
+
+    fn ident(&self, p: Pair<Rule>) -> Ident {
+        Ident { name: p.as_str().to_string(), span: self.span(&p) }
+    }
+
+    /// Builds an expression and reports its depth (the longest path to a
+    /// leaf), computed while building so no later walk can overflow.
+    fn expr(&self, p: Pair<Rule>) -> Built {
+        match p.as_rule() {
+            Rule::expr | Rule::paren => self.expr(p.into_inner().next().expect("inner expression")),
+            Rule::or_expr | Rule::and_expr | Rule::sum_expr | Rule::prod_expr => self.chain(p),
+            Rule::not_expr => {
+                let span = self.span(&p);
+                let mut nots = 0;
+                let mut inner = None;
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::not_op => nots += 1,
+                        _ => inner = Some(q),
+                    }
+                }
+                too_deep(nots, span)?;
+                let (mut e, mut d) = self.expr(inner.expect("not_expr operand"))?;
+                for _ in 0..nots {
+                    e = Self::mk(ExprKind::Not(Box::new(e)), span);
+                    d += 1;
+                }
+                Ok((e, d))
+            }
+            Rule::cmp_expr => {
+                let span = self.span(&p);
+                let mut it = p.into_inner();
+                let (left, dl) = self.expr(it.next().expect("comparison operand"))?;
+                let Some(tail) = it.next() else { return Ok((left, dl)) };
+                let tail_rule = tail.as_rule();
+                let mut parts = tail.into_inner();
+                let kind = match tail_rule {
+                    Rule::cmp_binary => {
+                        let op = match parts.next().expect("cmp_op").as_str() {
+                            "==" => BinOp::Eq,
+                            "!=" => BinOp::Ne,
+                            "<" => BinOp::Lt,
+                            "<=" => BinOp::Le,
+                            ">" => BinOp::Gt,
+                            _ => BinOp::Ge,
+                        };
+                        let (r, dr) = self.expr(parts.next().expect("right operand"))?;
+                        return Ok((Self::mk(ExprKind::Binary(op, Box::new(left), Box::new(r)), span), dl.max(dr) + 1));
+                    }
+                    Rule::is_null => ExprKind::IsNull { expr: Box::new(left), negated: false },
+                    Rule::is_not_null => ExprKind::IsNull { expr: Box::new(left), negated: true },
+                    Rule::in_list | Rule::not_in => {
+                        let list = parts.find(|q| q.as_rule() == Rule::sum_expr).expect("in operand");
+                        let (l, dr) = self.expr(list)?;
+                        let negated = tail_rule == Rule::not_in;
+                        return Ok((
+                            Self::mk(ExprKind::In { expr: Box::new(left), list: Box::new(l), negated }, span),
+                            dl.max(dr) + 1,
+                        ));
+                    }
+                    Rule::between => {
+                        let mut ops = parts.filter(|q| q.as_rule() == Rule::sum_expr);
+                        let (low, d1) = self.expr(ops.next().expect("between low"))?;
+                        let (high, d2) = self.expr(ops.next().expect("between high"))?;
+                        let kind = ExprKind::Between { expr: Box::new(left), low: Box::new(low), high: Box::new(high) };
+                        return Ok((Self::mk(kind, span), dl.max(d1).max(d2) + 1));
+                    }
+                    r => unreachable!("comparison tail {r:?}"),
+                };
+                Ok((Self::mk(kind, span), dl + 1))
+            }
+            Rule::unary_expr => {
+                let span = self.span(&p);
+                let mut negs = 0;
+                let mut inner = None;
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::neg_op => negs += 1,
+                        _ => inner = Some(q),
+                    }
+                }
+                too_deep(negs, span)?;
+                let (mut e, mut d) = self.expr(inner.expect("unary operand"))?;
+                for _ in 0..negs {
+                    // Fold `-literal` into the literal so printing round-trips.
+                    e = match e.kind {
+                        ExprKind::Int(v) if v > 0 => Self::mk(ExprKind::Int(-v), span),
+                        ExprKind::Float(v) if v > 0.0 => Self::mk(ExprKind::Float(-v), span),
+                        kind => {
+                            d += 1;
+                            Self::mk(ExprKind::Neg(Box::new(Expr { kind, span: e.span })), span)
+                        }
+                    };
+                }
+                Ok((e, d))
+            }
+            Rule::postfix_expr => {
+                let mut it = p.into_inner();
+                let (mut e, mut d) = self.expr(it.next().expect("postfix primary"))?;
+                for q in it {
+                    let span = e.span.to(self.span(&q));
+                    match q.as_rule() {
+                        Rule::field => {
+                            let name = self.ident(q.into_inner().next().expect("field name"));
+                            e = Self::mk(ExprKind::Field(Box::new(e), name), span);
+                        }
+                        _ => {
+                            let (i, di) = self.expr(q.into_inner().next().expect("index expression"))?;
+                            d = d.max(di);
+                            e = Self::mk(ExprKind::Index(Box::new(e), Box::new(i)), span);
+                        }
+                    }
+                    d += 1;
+                    too_deep(d, e.span)?;
+                }
+                Ok((e, d))
+            }
+            _ => self.primary(p),
+        }
+    }
+
+    /// Left-associative chains of one precedence level.
+    fn chain(&self, p: Pair<Rule>) -> Built {
+        let mut it = p.into_inner();
+        let (mut acc, mut depth) = self.expr(it.next().expect("chain operand"))?;
+        while let Some(op) = it.next() {
+            let op = match op.as_rule() {
+                Rule::kw_or => BinOp::Or,
+                Rule::kw_and => BinOp::And,
+                _ => match op.as_str() {
+                    "+" => BinOp::Add,
+                    "-" => BinOp::Sub,
+                    "*" => BinOp::Mul,
+                    _ => BinOp::Div,
+                },
+            };
+            let (r, dr) = self.expr(it.next().expect("chain operand"))?;
+            let span = acc.span.to(r.span);
+            acc = Self::mk(ExprKind::Binary(op, Box::new(acc), Box::new(r)), span);
+            depth = depth.max(dr) + 1;
+            too_deep(depth, span)?;
+        }
+        Ok((acc, depth))
+    }
+
+    fn primary(&self, p: Pair<Rule>) -> Built {
+        let span = self.span(&p);
+        let leaf = |kind| Ok((Self::mk(kind, span), 1));
+        match p.as_rule() {
+            Rule::number => {
+                let s = p.as_str();
+                if !s.contains(['.', 'e', 'E']) {
+                    match s.parse::<i64>() {
+                        Ok(v) => leaf(ExprKind::Int(v)),
+                        Err(_) => Err(Diagnostic::at(codes::BAD_LITERAL, span, format!("integer `{s}` is too large"))
+                            .hint("integers are 64-bit; write a float like `1.0e20` for larger values")),
+                    }
+                } else {
+                    let v: f64 = s.parse().map_err(|_| Diagnostic::at(codes::BAD_LITERAL, span, "invalid number"))?;
+                    if !v.is_finite() {
+                        return Err(Diagnostic::at(codes::BAD_LITERAL, span, format!("number `{s}` is out of range")));
+                    }
+                    leaf(ExprKind::Float(v))
+                }
+            }
+            Rule::duration => match parse_duration_literal(p.as_str()) {
+                Some(us) => leaf(ExprKind::Duration(us)),
+                None => Err(Diagnostic::at(codes::BAD_LITERAL, span, format!("duration `{}` is out of range", p.as_str()))),
+            },
+            Rule::string => {
+                let raw = p.into_inner().next().map(|q| q.as_str()).unwrap_or("");
+                leaf(ExprKind::Str(unescape(raw)))
+            }
+            Rule::kw_true => leaf(ExprKind::Bool(true)),
+            Rule::kw_false => leaf(ExprKind::Bool(false)),
+            Rule::kw_null => leaf(ExprKind::Null),
+            Rule::ident => leaf(ExprKind::Ident(p.as_str().to_string())),
+            Rule::params_ref => leaf(ExprKind::Param(self.ident(p.into_inner().next().expect("param name")))),
+            Rule::period_ref => leaf(ExprKind::Period(self.ident(p.into_inner().next().expect("period field")))),
+            Rule::paren => self.expr(p),
+            Rule::list => {
+                let mut items = Vec::new();
+                let mut d = 0;
+                for q in p.into_inner() {
+                    let (e, de) = self.expr(q)?;
+                    d = d.max(de);
+                    items.push(e);
+                }
+                Ok((Self::mk(ExprKind::List(items), span), d + 1))
+            }
+            Rule::if_expr => {
+                let mut parts: Vec<Pair<Rule>> = Vec::new();
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::elif_arm => parts.extend(q.into_inner().filter(|x| x.as_rule() == Rule::expr)),
+                        Rule::expr => parts.push(q),
+                        _ => {}
+                    }
+                }
+                let mut d = 0;
+                let mut built = Vec::new();
+                for q in parts {
+                    let (e, de) = self.expr(q)?;
+                    d = d.max(de);
+                    built.push(e);
+                }
+                let otherwise = built.pop().expect("else branch");
+                let mut branches = Vec::new();
+                let mut it = built.into_iter();
+                while let (Some(c), Some(v)) = (it.next(), it.next()) {
+                    branches.push((c, v));
+                }
+                Ok((Self::mk(ExprKind::If { branches, otherwise: Box::new(otherwise) }, span), d + 1))
+            }
+            Rule::aggregate => self.aggregate(p),
+            Rule::window => {
+                let mut it = p.into_inner();
+                let func = if it.next().expect("window name").as_str() == "prev" { WindowFunc::Prev } else { WindowFunc::Next };
+                let mut exprs = it.filter(|q| q.as_rule() == Rule::expr);
+                let (value, d1) = self.expr(exprs.next().expect("window value"))?;
+                let (key, d2) = self.expr(exprs.next().expect("window key"))?;
+                let kind = ExprKind::Window { func, value: Box::new(value), key: Box::new(key) };
+                Ok((Self::mk(kind, span), d1.max(d2) + 1))
+            }
+            Rule::call => {
+                let mut it = p.into_inner();
+                let name = self.ident(it.next().expect("function name"));
+                let mut args = Vec::new();
+                let mut d = 0;
+                for q in it {
+                    let (e, de) = self.expr(q)?;
+                    d = d.max(de);
+                    args.push(e);
+                }
+                Ok((Self::mk(ExprKind::Call { name, args }, span), d + 1))
+            }
+            r => unreachable!("unexpected rule in primary position: {r:?}"),
+        }
+    }
+
+    fn aggregate(&self, p: Pair<Rule>) -> Built {
+        let span = self.span(&p);
+        let mut it = p.into_inner();
+        let func = AggFunc::from_name(it.next().expect("aggregate name").as_str()).expect("grammar lists only aggregates");
+        let mut source = it.next().expect("aggregate source").into_inner();
+        let table = self.ident(source.next().expect("table name"));
+        let mut depth = 0;
+        let axis = match source.next() {
+            None => None,
+            Some(axis) => {
+                let inner = axis.into_inner().next().expect("axis");
+                if inner.as_rule() == Rule::kw_all {
+                    Some(Axis::All(self.span(&inner)))
+                } else {
+                    let (e, d) = self.expr(inner)?;
+                    depth = d;
+                    Some(Axis::Expr(Box::new(e)))
+                }
+            }
+        };
+        let (mut arg, mut extra, mut filter) = (None, None, None);
+        for q in it {
+            match q.as_rule() {
+                Rule::agg_arg => {
+                    let mut exprs = q.into_inner();
+                    let (a, d) = self.expr(exprs.next().expect("aggregate argument"))?;
+                    depth = depth.max(d);
+                    arg = Some(Box::new(a));
+                    if let Some(x) = exprs.next() {
+                        let (x, d) = self.expr(x)?;
+                        depth = depth.max(d);
+                        extra = Some(Box::new(x));
+                    }
+                }
+                _ => {
+                    let pred = q.into_inner().find(|x| x.as_rule() == Rule::expr).expect("where predicate");
+                    let (w, d) = self.expr(pred)?;
+                    depth = depth.max(d);
+                    filter = Some(Box::new(w));
+                }
+            }
+        }
+        let agg = Aggregate { func, table, axis, arg, extra, filter };
+        Ok((Self::mk(ExprKind::Aggregate(agg), span), depth + 1))
+    }
+}
+
+/// Refuses a tree level beyond [`MAX_CHAIN`] before it is built: a tree that
+/// deep would overflow the stack of every later walk, even its `Drop`.
+fn too_deep(depth: usize, span: Span) -> Result<(), Diagnostic> {
+    if depth > MAX_CHAIN {
+        return Err(Diagnostic::at(codes::TOO_DEEP, span, format!("formula is more than {MAX_CHAIN} levels deep"))
+            .hint("split it into metrics"));
+    }
+    Ok(())
+}
+
+/// `1h30m` → microseconds. The grammar guarantees the shape.
+pub fn parse_duration_literal(s: &str) -> Option<i64> {
+    let mut total: i64 = 0;
+    let mut num = String::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let unit: i64 = match c {
+            'm' if chars.peek() == Some(&'s') => {
+                chars.next();
+                1_000
+            }
+            's' => 1_000_000,
+            'm' => 60_000_000,
+            'h' => 3_600_000_000,
+            'd' => 86_400_000_000,
+            'w' => 604_800_000_000,
+            _ => return None,
+        };
+        let n: i64 = num.parse().ok()?;
+        total = total.checked_add(n.checked_mul(unit)?)?;
+        num.clear();
+    }
+    Some(total)
+}
+
+fn unescape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some(other) => out.push(other),
+                None => {}
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Expr {
+        parse(s, 0).unwrap_or_else(|d| panic!("{s}: {d}"))
+    }
+
+    #[test]
+    fn precedence_and_printing() {
+        assert_eq!(p("a + b * c").to_string(), "a + b * c");
+        assert_eq!(p("(a + b) * c").to_string(), "(a + b) * c");
+        assert_eq!(p("a - (b - c)").to_string(), "a - (b - c)");
+        assert_eq!(p("not a == 1 and b or c").to_string(), "not a == 1 and b or c");
+        assert_eq!(p("escalations / tickets * 100").to_string(), "escalations / tickets * 100");
+        let e = p("escalations / tickets * 100");
+        let ExprKind::Binary(BinOp::Mul, l, _) = e.kind else { panic!("mul at the root") };
+        assert!(matches!(l.kind, ExprKind::Binary(BinOp::Div, ..)));
+    }
+
+    #[test]
+    fn literals() {
+        assert_eq!(p("1h30m").kind, ExprKind::Duration(5_400_000_000));
+        assert_eq!(p("45s").kind, ExprKind::Duration(45_000_000));
+        assert_eq!(p("-3").kind, ExprKind::Int(-3));
+        assert_eq!(p("0.5").kind, ExprKind::Float(0.5));
+        assert_eq!(p(r#""a\"b""#).kind, ExprKind::Str("a\"b".into()));
+    }
+
+    #[test]
+    fn aggregates_and_axes() {
+        let src = "sum(tickets@solved_at: count(messages where author_role == \"agent\")) / count(tickets@solved_at)";
+        assert_eq!(p(src).to_string(), src);
+        for s in [
+            "count(tickets)",
+            "count(tickets@period.end)",
+            "count(tickets@all where escalated)",
+            "percentile(tickets: solved_at - created_at, 0.9 where channel in [\"email\", \"chat\"])",
+            "count(tickets@(period.end - 1d))",
+            "avg(tickets: created_at - prev(created_at by customer_id))",
+            "if a then 1 elif b then 2 else 3 end",
+            "x between 1 and 2 and y is not null",
+            "params.sla[priority] >= 2h",
+        ] {
+            assert_eq!(p(s).to_string(), s);
+        }
+    }
+
+    #[test]
+    fn errors_are_located_and_worded() {
+        let e = parse("count(tickets where )", 0).unwrap_err();
+        assert_eq!(e.code, codes::SYNTAX);
+        assert_eq!(e.primary().unwrap().start, 20);
+        assert!(e.message.contains("expected an expression"), "{}", e.message);
+        let e = parse("a % b", 0).unwrap_err();
+        assert!(e.hint.unwrap().contains("unit"));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = "(".repeat(100_000) + "1" + &")".repeat(100_000);
+        assert_eq!(parse(&deep, 0).unwrap_err().code, codes::TOO_DEEP);
+        let long = vec!["1"; 10_000].join(" + ");
+        assert_eq!(parse(&long, 0).unwrap_err().code, codes::TOO_DEEP);
+    }
+}
