@@ -470,6 +470,16 @@ fn too_deep(depth: usize, span: Span) -> Result<(), Diagnostic> {
     Ok(())
 }
 
+/// Reads a duration written as a literal (`1h30m`), validating the shape.
+pub fn parse_duration_text(s: &str) -> Option<i64> {
+    let ok = !s.is_empty() && s.starts_with(|c: char| c.is_ascii_digit()) && !s.ends_with(|c: char| c.is_ascii_digit());
+    if ok {
+        parse_duration_literal(s)
+    } else {
+        None
+    }
+}
+
 /// `1h30m` → microseconds. The grammar guarantees the shape.
 pub fn parse_duration_literal(s: &str) -> Option<i64> {
     let mut total: i64 = 0;

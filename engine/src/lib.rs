@@ -1,1 +1,4 @@
 pub mod column;
+pub mod period;
+pub mod read;
+pub mod time;

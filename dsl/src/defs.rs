@@ -1,0 +1,264 @@
+//! Definition files: TOML with `[metric.ID]` tables and `[params]` defaults.
+//! Every key and value keeps its span so diagnostics point into the file.
+
+use std::ops::Range;
+
+use indexmap::IndexMap;
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
+
+use crate::ast::{Span, SrcId};
+use crate::diag::{codes, did_you_mean, Diagnostic, SourceMap};
+use crate::schema::ParamValue;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Better {
+    Higher,
+    Lower,
+}
+
+/// Units a metric may carry. Duration units also decide how a duration
+/// result is printed (`min` prints minutes).
+pub const UNITS: &[&str] = &["%", "count", "score", "currency", "ratio", "s", "min", "h", "d"];
+
+/// One `[metric.ID]` table.
+#[derive(Clone, Debug)]
+pub struct MetricDef {
+    pub id: String,
+    pub id_span: Span,
+    /// The file it came from, as shown to users.
+    pub file: String,
+    pub formula: String,
+    /// Source id of the formula text (spans of its AST refer to it).
+    pub formula_src: SrcId,
+    pub title: Option<String>,
+    pub unit: Option<String>,
+    pub better: Option<Better>,
+    pub target: Option<f64>,
+    pub description: Option<String>,
+    pub hidden: bool,
+    pub replaces: bool,
+    /// Where the definition comes from (a seed article, a company wiki page).
+    pub source: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ParamDef {
+    pub value: ParamValue,
+    pub span: Span,
+}
+
+/// Everything loaded from definition files, in load order.
+#[derive(Clone, Debug, Default)]
+pub struct Definitions {
+    pub metrics: Vec<MetricDef>,
+    pub params: IndexMap<String, ParamDef>,
+}
+
+/// Parses a TOML document, turning a syntax error into a located diagnostic.
+pub fn parse_toml<'i>(text: &'i str, src: SrcId) -> Result<Spanned<DeTable<'i>>, Diagnostic> {
+    DeTable::parse(text).map_err(|e| {
+        let r = e.span().unwrap_or(0..0);
+        Diagnostic::at(codes::TOML_SYNTAX, Span::new(src, r.start, r.end), e.message().trim().to_string())
+    })
+}
+
+pub fn span_of(src: SrcId, r: Range<usize>) -> Span {
+    Span::new(src, r.start, r.end)
+}
+
+/// Converts a TOML value into a parameter value.
+pub fn param_value(v: &Spanned<DeValue<'_>>, src: SrcId) -> Result<ParamValue, Diagnostic> {
+    let bad = |msg: String| Diagnostic::at(codes::BAD_FIELD, span_of(src, v.span()), msg);
+    Ok(match v.get_ref() {
+        DeValue::Integer(i) => {
+            ParamValue::Int(i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()).map_err(|e| bad(e.to_string()))?)
+        }
+        DeValue::Float(f) => match f.as_str().replace('_', "").parse::<f64>() {
+            Ok(x) if x.is_finite() => ParamValue::Float(x),
+            _ => return Err(bad(format!("`{}` is not a finite number", f.as_str()))),
+        },
+        DeValue::Boolean(b) => ParamValue::Bool(*b),
+        DeValue::String(s) => match crate::parse::parse_duration_text(s) {
+            Some(d) => ParamValue::Duration(d),
+            None => ParamValue::Str(s.to_string()),
+        },
+        DeValue::Table(t) => {
+            let mut m = IndexMap::new();
+            let mut ty = None;
+            for (k, v) in t.iter() {
+                let pv = param_value(v, src)?;
+                match (&ty, pv.ty()) {
+                    (None, t) => ty = Some(t),
+                    (Some(a), b) if *a != b => {
+                        return Err(Diagnostic::at(codes::BAD_FIELD, span_of(src, v.span()), format!("expected a {a} like the other entries, found a {b}")));
+                    }
+                    _ => {}
+                }
+                if matches!(pv, ParamValue::Map(_)) {
+                    return Err(bad("parameter tables nest one level only".into()));
+                }
+                m.insert(k.get_ref().to_string(), pv);
+            }
+            ParamValue::Map(m)
+        }
+        other => return Err(bad(format!("a parameter cannot be a {}", other.type_str()))),
+    })
+}
+
+const METRIC_KEYS: &[&str] =
+    &["formula", "title", "unit", "better", "target", "description", "hidden", "replaces", "source"];
+
+/// Loads one definition file into `out`, pushing every problem to `diags`.
+pub fn load_file(path: &str, text: &str, sources: &mut SourceMap, out: &mut Definitions, diags: &mut Vec<Diagnostic>) {
+    let src = sources.add_file(path, text);
+    let doc = match parse_toml(text, src) {
+        Ok(d) => d,
+        Err(d) => return diags.push(d),
+    };
+    for (key, value) in doc.get_ref().iter() {
+        match key.get_ref().as_ref() {
+            "metric" => {
+                let Some(table) = value.get_ref().as_table() else {
+                    diags.push(Diagnostic::at(codes::BAD_FIELD, span_of(src, value.span()), "`metric` must be a table of metrics"));
+                    continue;
+                };
+                for (id, body) in table.iter() {
+                    if let Some(m) = load_metric(path, src, id, body, sources, diags) {
+                        out.metrics.push(m);
+                    }
+                }
+            }
+            "params" => {
+                let Some(table) = value.get_ref().as_table() else {
+                    diags.push(Diagnostic::at(codes::BAD_FIELD, span_of(src, value.span()), "`params` must be a table"));
+                    continue;
+                };
+                for (name, v) in table.iter() {
+                    match param_value(v, src) {
+                        Ok(value) => {
+                            let span = span_of(src, name.span());
+                            out.params.insert(name.get_ref().to_string(), ParamDef { value, span });
+                        }
+                        Err(d) => diags.push(d),
+                    }
+                }
+            }
+            other => {
+                let mut d = Diagnostic::at(codes::BAD_FIELD, span_of(src, key.span()), format!("unknown section `{other}`"));
+                d = d.hint(did_you_mean(other, ["metric", "params"]).unwrap_or("a definition file holds `[metric.ID]` and `[params]`".into()));
+                diags.push(d);
+            }
+        }
+    }
+}
+
+fn load_metric(
+    path: &str,
+    src: SrcId,
+    id: &Spanned<toml::de::DeString<'_>>,
+    body: &Spanned<DeValue<'_>>,
+    sources: &mut SourceMap,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<MetricDef> {
+    let id_span = span_of(src, id.span());
+    let name = id.get_ref().to_string();
+    if !is_identifier(&name) {
+        diags.push(
+            Diagnostic::at(codes::BAD_FIELD, id_span, format!("metric id `{name}` is not a name"))
+                .hint("ids are letters, digits and `_`, starting with a letter"),
+        );
+        return None;
+    }
+    let Some(table) = body.get_ref().as_table() else {
+        diags.push(Diagnostic::at(codes::BAD_FIELD, span_of(src, body.span()), format!("`metric.{name}` must be a table")));
+        return None;
+    };
+    let mut m = MetricDef {
+        id: name.clone(),
+        id_span,
+        file: path.to_string(),
+        formula: String::new(),
+        formula_src: src,
+        title: None,
+        unit: None,
+        better: None,
+        target: None,
+        description: None,
+        hidden: false,
+        replaces: false,
+        source: None,
+    };
+    let mut has_formula = false;
+    let before = diags.len();
+    for (key, value) in table.iter() {
+        let vspan = span_of(src, value.span());
+        let want = |what: &str| Diagnostic::at(codes::BAD_FIELD, vspan, format!("`{}` must be {what}", key.get_ref()));
+        let string = |diags: &mut Vec<Diagnostic>| match value.get_ref().as_str() {
+            Some(s) => Some(s.to_string()),
+            None => {
+                diags.push(want("a string"));
+                None
+            }
+        };
+        let boolean = |diags: &mut Vec<Diagnostic>| match value.get_ref().as_bool() {
+            Some(b) => b,
+            None => {
+                diags.push(want("true or false"));
+                false
+            }
+        };
+        match key.get_ref().as_ref() {
+            "formula" => {
+                if let Some(f) = string(diags) {
+                    m.formula_src = sources.add_formula(src, f.clone(), value.span());
+                    m.formula = f;
+                    has_formula = true;
+                }
+            }
+            "title" => m.title = string(diags),
+            "description" => m.description = string(diags),
+            "source" => m.source = string(diags),
+            "unit" => {
+                m.unit = string(diags);
+                if let Some(u) = &m.unit {
+                    if !UNITS.contains(&u.as_str()) {
+                        diags.push(want(&format!("one of {}", UNITS.join(", "))).hint(
+                            did_you_mean(u, UNITS.iter().copied()).unwrap_or("durations take s, min, h or d".into()),
+                        ));
+                    }
+                }
+            }
+            "better" => match value.get_ref().as_str() {
+                Some("higher") => m.better = Some(Better::Higher),
+                Some("lower") => m.better = Some(Better::Lower),
+                _ => diags.push(want("\"higher\" or \"lower\"")),
+            },
+            "target" => match param_value(value, src) {
+                Ok(ParamValue::Int(i)) => m.target = Some(i as f64),
+                Ok(ParamValue::Float(f)) => m.target = Some(f),
+                _ => diags.push(want("a number")),
+            },
+            "hidden" => m.hidden = boolean(diags),
+            "replaces" => m.replaces = boolean(diags),
+            other => {
+                let mut d = Diagnostic::at(codes::BAD_FIELD, span_of(src, key.span()), format!("unknown field `{other}` in metric `{name}`"));
+                if let Some(h) = did_you_mean(other, METRIC_KEYS.iter().copied()) {
+                    d = d.hint(h);
+                } else {
+                    d = d.hint(format!("a metric takes {}", METRIC_KEYS.join(", ")));
+                }
+                diags.push(d);
+            }
+        }
+    }
+    if !has_formula && diags.len() == before {
+        diags.push(Diagnostic::at(codes::BAD_FIELD, id_span, format!("metric `{name}` has no formula")));
+    }
+    (has_formula && diags.len() == before).then_some(m)
+}
+
+pub fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}

@@ -1,0 +1,579 @@
+//! Parsing and formatting of timestamps and durations.
+//!
+//! Timestamps are microseconds since the Unix epoch (UTC); durations are
+//! microseconds (see [`crate::column`]).
+//!
+//! # Naive local times and daylight saving time
+//!
+//! A timestamp without an offset is read in the project time zone. Two local
+//! times need a rule:
+//!
+//! - a local time inside a spring-forward **gap** (it never shows on a wall
+//!   clock) is shifted forward by the length of the gap: `2026-03-08 02:30`
+//!   in America/New_York becomes 03:30 EDT (`07:30Z`). This is what
+//!   PostgreSQL and most databases do; it equals reading the time with the
+//!   offset in force just before the gap.
+//! - a local time inside an autumn **overlap** (it shows twice) takes the
+//!   earlier instant, the first occurrence (still daylight time):
+//!   `2026-11-01 01:30` in America/New_York is 01:30 EDT (`05:30Z`).
+
+use chrono::{
+    DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, SecondsFormat,
+    TimeZone, Utc,
+};
+use chrono_tz::Tz;
+
+use crate::column::MICROS;
+
+const TIMESTAMP_EXPECTED: &str = "a timestamp (RFC 3339 or YYYY-MM-DD[ HH:MM[:SS]])";
+const DURATION_EXPECTED: &str =
+    "a duration (seconds as a number, H:MM:SS, or units like 45s, 20m, 8h, 7d, 1h30m, 500ms)";
+
+/// Parses a timestamp into microseconds since the Unix epoch (UTC).
+///
+/// Accepted forms:
+/// - RFC 3339 with an offset or `Z`, `T` or a space between date and time,
+///   any fractional seconds (truncated to microseconds):
+///   `2026-03-08T01:30:00-05:00`, `2026-03-08 06:30:00.25Z`;
+/// - naive local times, read in `tz`: `2026-03-08T01:30:00`,
+///   `2026-03-08 01:30:00.5`, `2026-03-08 01:30`, `2026-03-08T01:30`, and a
+///   bare date `2026-03-08` (the first instant of that local day, see
+///   [`local_date_start`]).
+///
+/// DST rule for naive local times: a time in a spring-forward gap is shifted
+/// forward by the gap length (`2026-03-08 02:30` in America/New_York →
+/// 03:30 EDT); an ambiguous time in the autumn overlap takes the earlier
+/// instant (the first occurrence, daylight time). Leading and trailing
+/// whitespace is ignored.
+pub fn parse_timestamp(s: &str, tz: Tz) -> Result<i64, String> {
+    let t = s.trim();
+    let err = || format!("expected {TIMESTAMP_EXPECTED}, found {s:?}");
+    if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
+        return Ok(dt.timestamp_micros());
+    }
+    let n = parse_naive(t).ok_or_else(err)?;
+    resolve_local(n, tz).ok_or_else(err)
+}
+
+/// `YYYY-MM-DD[(T| )HH:MM[:SS[.fraction]]]`, by hand: this runs once per
+/// value of every naive timestamp column, and chrono's format-string parser
+/// is several times slower. Fractions beyond microseconds are truncated.
+fn parse_naive(s: &str) -> Option<NaiveDateTime> {
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let digits = b.get(r)?;
+        digits.iter().try_fold(0u32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as u32)
+        })
+    };
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
+    if b.len() == 10 {
+        return Some(date.and_time(NaiveTime::MIN));
+    }
+    if !matches!(b[10], b'T' | b't' | b' ') || b.len() < 16 || b[13] != b':' {
+        return None;
+    }
+    let (h, m) = (num(11..13)?, num(14..16)?);
+    let (mut sec, mut micro) = (0, 0);
+    if b.len() > 16 {
+        if b[16] != b':' {
+            return None;
+        }
+        sec = num(17..19)?;
+        if b.len() > 19 {
+            let frac = &b[20..];
+            if b[19] != b'.' || frac.is_empty() || !frac.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            for i in 0..6 {
+                micro = micro * 10 + frac.get(i).map_or(0, |&c| (c - b'0') as u32);
+            }
+        }
+    }
+    Some(date.and_time(NaiveTime::from_hms_micro_opt(h, m, sec, micro)?))
+}
+
+/// Parses `--from` / `--to`: a bare date (`YYYY-MM-DD`) is local midnight in
+/// `tz` (the first instant of that local day), anything else is a timestamp
+/// as read by [`parse_timestamp`].
+pub fn parse_bound(s: &str, tz: Tz) -> Result<i64, String> {
+    let t = s.trim();
+    if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        return Ok(local_date_start(d, tz));
+    }
+    parse_timestamp(t, tz)
+        .map_err(|_| format!("expected a date (YYYY-MM-DD) or {TIMESTAMP_EXPECTED}, found {s:?}"))
+}
+
+/// The first instant of local day `date` in `tz`, in microseconds (UTC).
+///
+/// Normally local midnight. Where midnight falls in a DST gap (e.g.
+/// America/Santiago on 2026-09-06) it is the first instant after the gap
+/// (01:00 local); where midnight occurs twice it is the first occurrence.
+pub fn local_date_start(date: NaiveDate, tz: Tz) -> i64 {
+    let n = date.and_time(NaiveTime::MIN);
+    // `resolve_local` only fails outside chrono's range (±262,000 years);
+    // fall back to reading midnight as UTC there rather than panicking.
+    resolve_local(n, tz).unwrap_or_else(|| n.and_utc().timestamp_micros())
+}
+
+/// Formats an instant as RFC 3339 in `tz`, with the numeric offset of that
+/// zone (`+00:00` for UTC, never `Z`). Seconds precision when there are no
+/// fractional microseconds, otherwise milliseconds or microseconds as
+/// needed: `2026-03-01T00:00:00-05:00`, `2026-03-01T00:00:00.250-05:00`.
+pub fn format_rfc3339(ts: i64, tz: Tz) -> String {
+    match DateTime::<Utc>::from_timestamp_micros(ts) {
+        Some(dt) => dt
+            .with_timezone(&tz)
+            .to_rfc3339_opts(SecondsFormat::AutoSi, false),
+        None => format!("<timestamp out of range: {ts}µs>"),
+    }
+}
+
+/// Resolves a naive local time in `tz` to an instant by the module's DST
+/// rule. `None` only when the result is outside chrono's range.
+pub(crate) fn resolve_local(n: NaiveDateTime, tz: Tz) -> Option<i64> {
+    match tz.from_local_datetime(&n) {
+        LocalResult::Single(dt) => Some(dt.timestamp_micros()),
+        LocalResult::Ambiguous(earliest, _) => Some(earliest.timestamp_micros()),
+        LocalResult::None => {
+            // In a gap: read the wall time with the offset in force before the
+            // gap. That instant lies after the transition, i.e. the wall time
+            // shifted forward by the gap length. One day back is safely before
+            // the transition (zones don't change offset twice within a day).
+            let before = n.checked_sub_signed(Duration::days(1))?;
+            let offset = tz.offset_from_utc_datetime(&before).fix();
+            let utc = n.checked_sub_signed(Duration::seconds(offset.local_minus_utc() as i64))?;
+            Some(utc.and_utc().timestamp_micros())
+        }
+    }
+}
+
+/// Parses a duration into microseconds.
+///
+/// Accepted forms:
+/// - seconds as a plain number, negative allowed: `90`, `12.5`, `-3`;
+/// - `H:MM:SS` with any number of hour digits, optional fractional seconds:
+///   `1:30:00`, `36:00:00`, `0:00:12.5`;
+/// - units, largest first, each at most once, optionally separated by
+///   spaces: `45s`, `20m`, `8h`, `7d`, `1h30m`, `1d2h3m4s`, `500ms`, `250us`;
+///   a component may be fractional (`1.5h`). No sign in this form.
+///
+/// Values are converted exactly (decimal fractions beyond a microsecond
+/// are rounded half up).
+pub fn parse_duration(s: &str) -> Result<i64, String> {
+    let t = s.trim();
+    let err = || format!("expected {DURATION_EXPECTED}, found {s:?}");
+    let overflow = || format!("duration {s:?} is out of range");
+    if t.is_empty() {
+        return Err(err());
+    }
+    // Plain number of seconds.
+    if let Some(d) = Decimal::parse_signed(t) {
+        return d.times(MICROS as i128).ok_or_else(overflow);
+    }
+    // H:MM:SS
+    if t.contains(':') {
+        let parts: Vec<&str> = t.split(':').collect();
+        let [h, m, sec] = parts[..] else {
+            return Err(err());
+        };
+        let two_digits = |p: &str| p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit());
+        let (sec_int, sec_frac) = sec.split_once('.').unwrap_or((sec, ""));
+        if h.is_empty()
+            || h.len() > 15
+            || !h.bytes().all(|b| b.is_ascii_digit())
+            || !two_digits(m)
+            || !two_digits(sec_int)
+            || (sec.contains('.') && (sec_frac.is_empty() || !is_digits(sec_frac)))
+        {
+            return Err(err());
+        }
+        let mm: i128 = m.parse().map_err(|_| err())?;
+        let secs = Decimal::parse_signed(sec).ok_or_else(err)?;
+        if mm >= 60 || secs.int >= 60 {
+            return Err(format!(
+                "expected {DURATION_EXPECTED}, found {s:?} (minutes and seconds must be below 60)"
+            ));
+        }
+        let hh: i128 = h.parse().map_err(|_| overflow())?;
+        let whole = (hh * 3600 + mm * 60) * MICROS as i128;
+        let total = secs.times(MICROS as i128).ok_or_else(overflow)? as i128 + whole;
+        return i64::try_from(total).map_err(|_| overflow());
+    }
+    // Unit form.
+    const UNITS: &[(&str, i128)] = &[
+        ("d", 86_400 * MICROS as i128),
+        ("h", 3_600 * MICROS as i128),
+        ("ms", 1_000),
+        ("m", 60 * MICROS as i128),
+        ("s", MICROS as i128),
+        ("us", 1),
+        ("µs", 1),
+    ];
+    let mut rest = t;
+    let mut total: i128 = 0;
+    let mut last_unit = i128::MAX;
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let num = Decimal::parse_unsigned(&rest[..num_len]).ok_or_else(err)?;
+        rest = &rest[num_len..];
+        let &(unit, scale) = UNITS
+            .iter()
+            .find(|(u, _)| {
+                rest.starts_with(u)
+                    && !rest[u.len()..].starts_with(|c: char| c.is_ascii_alphabetic())
+            })
+            .ok_or_else(err)?;
+        if scale >= last_unit {
+            return Err(format!(
+                "expected {DURATION_EXPECTED}, found {s:?} (units must go from largest to smallest, each once)"
+            ));
+        }
+        last_unit = scale;
+        total += num.times(scale).ok_or_else(overflow)? as i128;
+        rest = rest[unit.len()..].trim_start();
+    }
+    i64::try_from(total).map_err(|_| overflow())
+}
+
+fn is_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// An exact decimal number `[-]int.frac` as written in the text.
+struct Decimal<'a> {
+    negative: bool,
+    int: i128,
+    frac: &'a str,
+}
+
+impl<'a> Decimal<'a> {
+    /// `[+-]?digits[.digits]` (also `.5` and `5.`).
+    fn parse_signed(s: &'a str) -> Option<Self> {
+        let (negative, body) = match s.as_bytes().first()? {
+            b'-' => (true, &s[1..]),
+            b'+' => (false, &s[1..]),
+            _ => (false, s),
+        };
+        let mut d = Self::parse_unsigned(body)?;
+        d.negative = negative;
+        Some(d)
+    }
+
+    fn parse_unsigned(s: &'a str) -> Option<Self> {
+        let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+        if (int.is_empty() && frac.is_empty())
+            || !(int.is_empty() || is_digits(int))
+            || !(frac.is_empty() || is_digits(frac))
+            || int.len() > 30
+        {
+            return None;
+        }
+        let int = if int.is_empty() { 0 } else { int.parse().ok()? };
+        Some(Decimal {
+            negative: false,
+            int,
+            frac,
+        })
+    }
+
+    /// `self * scale`, rounded half up (away from zero) to an integer.
+    fn times(&self, scale: i128) -> Option<i64> {
+        let mut v = self.int.checked_mul(scale)?;
+        // Fraction: use up to 18 digits, which is plenty for microseconds.
+        let digits = &self.frac[..self.frac.len().min(18)];
+        if !digits.is_empty() {
+            let f: i128 = digits.parse().ok()?;
+            let den = 10i128.pow(digits.len() as u32);
+            let num = f.checked_mul(scale)?;
+            v = v.checked_add((num + den / 2) / den)?;
+        }
+        if self.negative {
+            v = -v;
+        }
+        i64::try_from(v).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono_tz::America::New_York;
+    use chrono_tz::UTC;
+
+    const H: i64 = 3_600 * MICROS;
+
+    fn utc(s: &str) -> i64 {
+        DateTime::parse_from_rfc3339(s).unwrap().timestamp_micros()
+    }
+
+    #[test]
+    fn rfc3339_with_offsets() {
+        // 2026-03-08T06:30:00Z = 1772951400 s since the epoch.
+        assert_eq!(utc("2026-03-08T06:30:00Z"), 1_772_951_400 * MICROS);
+        assert_eq!(
+            parse_timestamp("2026-03-08T01:30:00-05:00", UTC),
+            Ok(1_772_951_400 * MICROS)
+        );
+        // Offset in the text wins over the zone.
+        assert_eq!(
+            parse_timestamp("2026-03-08T01:30:00-05:00", New_York),
+            Ok(1_772_951_400 * MICROS)
+        );
+        assert_eq!(
+            parse_timestamp("2026-03-08 06:30:00Z", New_York),
+            Ok(1_772_951_400 * MICROS)
+        );
+        assert_eq!(
+            parse_timestamp("2026-03-08T06:30:00.123456789z", UTC),
+            Ok(1_772_951_400 * MICROS + 123_456)
+        );
+        assert_eq!(
+            parse_timestamp(" 2026-03-08T12:15:00.5+05:45 ", UTC),
+            Ok(1_772_951_400 * MICROS + 500_000)
+        );
+    }
+
+    #[test]
+    fn naive_forms_read_in_zone() {
+        let expect = 1_772_951_400 * MICROS; // 01:30 EST = 06:30Z
+        for s in [
+            "2026-03-08T01:30:00",
+            "2026-03-08 01:30:00",
+            "2026-03-08 01:30",
+            "2026-03-08T01:30",
+            "2026-03-08 01:30:00.000",
+        ] {
+            assert_eq!(parse_timestamp(s, New_York), Ok(expect), "{s}");
+        }
+        assert_eq!(
+            parse_timestamp("2026-03-08 01:30:00.25", New_York),
+            Ok(expect + 250_000)
+        );
+        assert_eq!(
+            parse_timestamp("2026-03-08t01:30:00.123456789", New_York),
+            Ok(expect + 123_456)
+        );
+        // Bare date: local midnight, 05:00Z in EST.
+        assert_eq!(
+            parse_timestamp("2026-03-08", New_York),
+            Ok(expect - 90 * 60 * MICROS)
+        );
+        assert_eq!(parse_timestamp("1970-01-01", UTC), Ok(0));
+        assert_eq!(parse_timestamp("1969-12-31 23:59:59", UTC), Ok(-MICROS));
+    }
+
+    #[test]
+    fn dst_gap_shifts_forward_and_overlap_takes_earlier() {
+        // 02:30 does not exist on 2026-03-08 in New York: 03:30 EDT = 07:30Z.
+        assert_eq!(
+            parse_timestamp("2026-03-08 02:30", New_York),
+            Ok(utc("2026-03-08T07:30:00Z"))
+        );
+        assert_eq!(
+            parse_timestamp("2026-03-08 02:00:00", New_York),
+            Ok(utc("2026-03-08T03:00:00-04:00"))
+        );
+        // 01:30 occurs twice on 2026-11-01: first occurrence is EDT (05:30Z).
+        assert_eq!(
+            parse_timestamp("2026-11-01 01:30", New_York),
+            Ok(utc("2026-11-01T05:30:00Z"))
+        );
+        assert_eq!(
+            parse_timestamp("2026-11-01 02:00", New_York),
+            Ok(utc("2026-11-01T07:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn timestamp_errors() {
+        let e = parse_timestamp("abc", UTC).unwrap_err();
+        assert_eq!(
+            e,
+            r#"expected a timestamp (RFC 3339 or YYYY-MM-DD[ HH:MM[:SS]]), found "abc""#
+        );
+        for bad in [
+            "",
+            "2026-03-08T",
+            "2026-03-08 1:30",
+            "2026-03-08 01:30:5",
+            "2026-03-08 01:30:00.",
+            "2026-03-08 01:30:00.5x",
+            "2026-03-08 01:30:00,5",
+            "2026-03-08 24:00",
+            "2026-3-8",
+            "+2026-03-08",
+            "2026-03-08x",
+            "2026-13-01",
+            "2026-02-30",
+            "2026-03-08T25:00",
+            "08/03/2026",
+            "2026-03-08T01:30:00+25:00",
+        ] {
+            assert!(parse_timestamp(bad, UTC).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn local_date_start_in_gaps() {
+        use chrono_tz::America::{Santiago, Sao_Paulo};
+        let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd).unwrap();
+        assert_eq!(
+            local_date_start(d(2026, 3, 8), New_York),
+            utc("2026-03-08T05:00:00Z")
+        );
+        assert_eq!(
+            local_date_start(d(2026, 3, 9), New_York),
+            utc("2026-03-09T04:00:00Z")
+        );
+        // Santiago springs forward at local midnight on 2026-09-06 (-04 → -03):
+        // the day starts at 01:00 -03 = 04:00Z.
+        assert_eq!(
+            local_date_start(d(2026, 9, 6), Santiago),
+            utc("2026-09-06T04:00:00Z")
+        );
+        assert_eq!(
+            local_date_start(d(2026, 9, 5), Santiago),
+            utc("2026-09-05T04:00:00Z")
+        );
+        // Sao Paulo, 2018-11-04 (-03 → -02 at midnight): 01:00 -02 = 03:00Z.
+        assert_eq!(
+            local_date_start(d(2018, 11, 4), Sao_Paulo),
+            utc("2018-11-04T03:00:00Z")
+        );
+        assert_eq!(
+            format_rfc3339(local_date_start(d(2018, 11, 4), Sao_Paulo), Sao_Paulo),
+            "2018-11-04T01:00:00-02:00"
+        );
+    }
+
+    #[test]
+    fn bounds() {
+        assert_eq!(
+            parse_bound("2026-03-01", New_York),
+            Ok(utc("2026-03-01T05:00:00Z"))
+        );
+        assert_eq!(
+            parse_bound("2026-07-01", New_York),
+            Ok(utc("2026-07-01T04:00:00Z"))
+        );
+        assert_eq!(
+            parse_bound("2026-03-01T12:00:00Z", New_York),
+            Ok(utc("2026-03-01T12:00:00Z"))
+        );
+        assert_eq!(
+            parse_bound("2026-03-01 12:00", New_York),
+            Ok(utc("2026-03-01T17:00:00Z"))
+        );
+        assert_eq!(
+            parse_bound("next week", UTC).unwrap_err(),
+            r#"expected a date (YYYY-MM-DD) or a timestamp (RFC 3339 or YYYY-MM-DD[ HH:MM[:SS]]), found "next week""#
+        );
+    }
+
+    #[test]
+    fn formatting() {
+        let t = utc("2026-03-01T05:00:00Z");
+        assert_eq!(format_rfc3339(t, New_York), "2026-03-01T00:00:00-05:00");
+        assert_eq!(format_rfc3339(t, UTC), "2026-03-01T05:00:00+00:00");
+        assert_eq!(
+            format_rfc3339(t + 250_000, New_York),
+            "2026-03-01T00:00:00.250-05:00"
+        );
+        assert_eq!(
+            format_rfc3339(t + 7, New_York),
+            "2026-03-01T00:00:00.000007-05:00"
+        );
+        assert_eq!(
+            format_rfc3339(utc("2026-07-01T04:00:00Z"), New_York),
+            "2026-07-01T00:00:00-04:00"
+        );
+        assert_eq!(
+            format_rfc3339(0, chrono_tz::Asia::Kathmandu),
+            "1970-01-01T05:30:00+05:30"
+        );
+        assert_eq!(
+            format_rfc3339(utc("2026-01-01T00:00:00Z"), chrono_tz::Asia::Kathmandu),
+            "2026-01-01T05:45:00+05:45"
+        );
+        // Round trip.
+        for s in ["2026-03-08T03:00:00-04:00", "2026-11-01T01:30:00-05:00"] {
+            let ts = parse_timestamp(s, UTC).unwrap();
+            assert_eq!(format_rfc3339(ts, New_York), s);
+        }
+    }
+
+    #[test]
+    fn durations_plain_seconds() {
+        assert_eq!(parse_duration("90"), Ok(90 * MICROS));
+        assert_eq!(parse_duration("12.5"), Ok(12_500_000));
+        assert_eq!(parse_duration("-3"), Ok(-3 * MICROS));
+        assert_eq!(parse_duration("-0.25"), Ok(-250_000));
+        assert_eq!(parse_duration("+2"), Ok(2 * MICROS));
+        assert_eq!(parse_duration(".5"), Ok(500_000));
+        assert_eq!(parse_duration("0"), Ok(0));
+        assert_eq!(parse_duration("0.0000015"), Ok(2)); // rounded half up
+        assert_eq!(parse_duration(" 7 "), Ok(7 * MICROS));
+    }
+
+    #[test]
+    fn durations_clock_form() {
+        assert_eq!(parse_duration("1:30:00"), Ok(90 * 60 * MICROS));
+        assert_eq!(parse_duration("01:30:15"), Ok((5400 + 15) * MICROS));
+        assert_eq!(parse_duration("36:00:00"), Ok(36 * H));
+        assert_eq!(parse_duration("0:00:12.5"), Ok(12_500_000));
+        assert_eq!(parse_duration("100:00:01"), Ok(100 * H + MICROS));
+        for bad in [
+            "1:30",
+            "1:60:00",
+            "1:00:60",
+            "1:5:00",
+            ":00:00",
+            "-1:00:00",
+            "1:00:00.",
+            "1:00:00:00",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn durations_unit_form() {
+        assert_eq!(parse_duration("45s"), Ok(45 * MICROS));
+        assert_eq!(parse_duration("20m"), Ok(20 * 60 * MICROS));
+        assert_eq!(parse_duration("8h"), Ok(8 * H));
+        assert_eq!(parse_duration("7d"), Ok(7 * 24 * H));
+        assert_eq!(parse_duration("1h30m"), Ok(90 * 60 * MICROS));
+        assert_eq!(
+            parse_duration("1d2h3m4s"),
+            Ok((86_400 + 2 * 3600 + 3 * 60 + 4) * MICROS)
+        );
+        assert_eq!(parse_duration("500ms"), Ok(500_000));
+        assert_eq!(parse_duration("1s500ms"), Ok(1_500_000));
+        assert_eq!(parse_duration("1m30s250ms"), Ok(90_250_000));
+        assert_eq!(parse_duration("1.5h"), Ok(90 * 60 * MICROS));
+        assert_eq!(parse_duration("1h 30m"), Ok(90 * 60 * MICROS));
+        assert_eq!(parse_duration("250us"), Ok(250));
+        for bad in [
+            "-5m", "5x", "h", "1h1h", "30m1h", "1hour", "1m 2", "1..5s", "m5", "5ms5s",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse_duration("abc").unwrap_err(),
+            r#"expected a duration (seconds as a number, H:MM:SS, or units like 45s, 20m, 8h, 7d, 1h30m, 500ms), found "abc""#
+        );
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("inf").is_err());
+        assert!(parse_duration("NaN").is_err());
+        assert!(parse_duration("1e3").is_err());
+        assert!(parse_duration("99999999999999999999d").is_err());
+        assert!(parse_duration("9999999999999999").is_err());
+    }
+}
