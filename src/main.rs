@@ -1,1 +1,345 @@
-fn main() {}
+//! The `kpi` command line. Data goes to stdout, messages to stderr.
+//! Exit codes: 0 ok, 1 evaluation or data error, 2 usage or definition error.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use kpi_dsl::ir;
+use kpi_engine::{Error, Format, PeriodKind, Project, Query};
+
+#[derive(Parser)]
+#[command(
+    name = "kpi",
+    version,
+    about = "Customer-service KPIs from event tables"
+)]
+struct Cli {
+    /// Project directory (holding kpi.toml); default: the current directory,
+    /// or the bundled example project when there is no kpi.toml.
+    #[arg(long, global = true, value_name = "DIR")]
+    project: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compute metrics per period (and per group).
+    Run {
+        /// Metric ids; default: every visible metric whose tables exist.
+        metrics: Vec<String>,
+        /// Dimensions to group by, comma-separated (agent, team, channel, ...).
+        #[arg(long, value_delimiter = ',')]
+        by: Vec<String>,
+        /// day, week, month, quarter, year or all.
+        #[arg(long, default_value = "month")]
+        period: String,
+        /// Start (inclusive): a date (local midnight) or a timestamp.
+        #[arg(long)]
+        from: Option<String>,
+        /// End (exclusive).
+        #[arg(long)]
+        to: Option<String>,
+        /// table, csv, json or jsonl.
+        #[arg(long, default_value = "table")]
+        format: String,
+        /// Override a parameter: name=value or name.key=value (repeatable).
+        #[arg(long = "param", value_name = "K=V")]
+        params: Vec<String>,
+        /// Write the result to FILE (atomically) instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// List metrics: id, title, unit, tables needed, source.
+    List {
+        /// Include hidden building-block metrics.
+        #[arg(long)]
+        all: bool,
+        /// table, csv or json.
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    /// Show a metric's formula, typed tree, tables and columns, description.
+    Explain { metric: String },
+    /// Parse and type-check every definition; reads no data.
+    Check,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            // clap: 0 for --help/--version, 2 for usage errors.
+            return ExitCode::from(e.exit_code() as u8);
+        }
+    };
+    let (dir, bundled) = project_dir(cli.project.as_deref());
+    if bundled {
+        eprintln!(
+            "note: no kpi.toml here; using the bundled example project in {}",
+            dir.display()
+        );
+    }
+    let project = match Project::load(&dir) {
+        Ok(p) => p,
+        Err(e) => return fail(&e, None),
+    };
+    match execute(cli.command, project) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err((e, project)) => fail(&e, project.as_ref().map(|p| &p.sources)),
+    }
+}
+
+fn fail(e: &Error, sources: Option<&kpi_dsl::SourceMap>) -> ExitCode {
+    eprint!("{}", e.render(sources));
+    ExitCode::from(e.exit_code() as u8)
+}
+
+/// The project to use: `--project`, else the working directory when it has a
+/// kpi.toml, else the example project shipped with the source.
+fn project_dir(arg: Option<&Path>) -> (PathBuf, bool) {
+    if let Some(p) = arg {
+        return (p.to_path_buf(), false);
+    }
+    if Path::new("kpi.toml").exists() {
+        return (PathBuf::from("."), false);
+    }
+    (
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/support"),
+        true,
+    )
+}
+
+type Failure = (Error, Option<Project>);
+
+fn execute(command: Command, mut project: Project) -> Result<(), Failure> {
+    match command {
+        Command::Run {
+            metrics,
+            by,
+            period,
+            from,
+            to,
+            format,
+            params,
+            output,
+        } => {
+            let period = PeriodKind::parse(&period).ok_or_else(|| {
+                (
+                    Error::usage(format!(
+                        "unknown period `{period}`; use day, week, month, quarter, year or all"
+                    )),
+                    None,
+                )
+            })?;
+            let format = Format::parse(&format).ok_or_else(|| {
+                (
+                    Error::usage(format!(
+                        "unknown format `{format}`; use {}",
+                        Format::NAMES.join(", ")
+                    )),
+                    None,
+                )
+            })?;
+            for p in &params {
+                if let Err(e) = project.set_param(p) {
+                    return Err((e, None));
+                }
+            }
+            let query = Query {
+                metrics,
+                by,
+                period,
+                from,
+                to,
+            };
+            let result = match project.run(&query) {
+                Ok(r) => r,
+                Err(e) => return Err((e, Some(project))),
+            };
+            for (id, why) in &result.skipped {
+                eprintln!("skipped {id}: {why}");
+            }
+            let text = result.render(format);
+            match output {
+                Some(path) => write_atomically(&path, text.as_bytes()).map_err(|e| {
+                    (
+                        Error::usage(format!("cannot write {}: {e}", path.display())),
+                        None,
+                    )
+                })?,
+                None => print_out(&text),
+            }
+            Ok(())
+        }
+        Command::List { all, format } => {
+            let mut rows = Vec::new();
+            for m in project
+                .checked
+                .metrics
+                .values()
+                .filter(|m| all || !m.def.hidden)
+            {
+                rows.push([
+                    m.def.id.clone(),
+                    m.def.title.clone().unwrap_or_default(),
+                    m.def.unit.clone().unwrap_or_default(),
+                    m.tables.iter().cloned().collect::<Vec<_>>().join(" "),
+                    m.def.source.clone().unwrap_or_else(|| m.def.file.clone()),
+                ]);
+            }
+            let header = ["id", "title", "unit", "tables", "source"];
+            let text = match format.as_str() {
+                "json" => {
+                    let items: Vec<serde_json::Value> = rows
+                        .iter()
+                        .map(|r| {
+                            serde_json::json!({
+                                "id": r[0], "title": r[1], "unit": r[2],
+                                "tables": r[3].split(' ').filter(|s| !s.is_empty()).collect::<Vec<_>>(),
+                                "source": r[4],
+                            })
+                        })
+                        .collect();
+                    serde_json::to_string_pretty(&items).expect("plain JSON") + "\n"
+                }
+                "csv" => {
+                    let mut w = csv::Writer::from_writer(Vec::new());
+                    w.write_record(header).expect("memory");
+                    for r in &rows {
+                        w.write_record(r).expect("memory");
+                    }
+                    String::from_utf8(w.into_inner().expect("memory")).expect("utf-8")
+                }
+                "table" => {
+                    let mut t = comfy_table::Table::new();
+                    t.load_preset(comfy_table::presets::UTF8_BORDERS_ONLY);
+                    t.set_header(header);
+                    for r in rows {
+                        t.add_row(r);
+                    }
+                    format!("{t}\n")
+                }
+                other => {
+                    return Err((
+                        Error::usage(format!("unknown format `{other}`; use table, csv or json")),
+                        None,
+                    ))
+                }
+            };
+            print_out(&text);
+            Ok(())
+        }
+        Command::Explain { metric } => {
+            let Some(m) = project.checked.metrics.get(&metric) else {
+                let hint = kpi_dsl::diag::did_you_mean(
+                    &metric,
+                    project.checked.metrics.keys().map(String::as_str),
+                )
+                .unwrap_or_else(|| "`kpi list --all` shows every metric".into());
+                return Err((
+                    Error::usage(format!("unknown metric `{metric}`; {hint}")),
+                    None,
+                ));
+            };
+            let mut out = String::new();
+            let def = &m.def;
+            out.push_str(&format!(
+                "{}{}\n",
+                def.id,
+                def.title
+                    .as_ref()
+                    .map(|t| format!(" — {t}"))
+                    .unwrap_or_default()
+            ));
+            out.push_str(&format!("  formula:     {}\n", def.formula));
+            if let Some(d) = &def.description {
+                out.push_str(&format!("  description: {d}\n"));
+            }
+            if let Some(u) = &def.unit {
+                out.push_str(&format!("  unit:        {u}\n"));
+            }
+            if let Some(b) = def.better {
+                out.push_str(&format!(
+                    "  better:      {}\n",
+                    if b == kpi_dsl::Better::Higher {
+                        "higher"
+                    } else {
+                        "lower"
+                    }
+                ));
+            }
+            if let Some(t) = def.target {
+                out.push_str(&format!("  target:      {t}\n"));
+            }
+            if let Some(s) = &def.source {
+                out.push_str(&format!("  source:      {s}\n"));
+            }
+            out.push_str(&format!("  defined in:  {}\n", def.file));
+            for r in &m.replaced {
+                out.push_str(&format!("  replaces:    {} ({})\n", r.file, r.formula));
+            }
+            out.push_str(&format!(
+                "  tables:      {}\n",
+                m.tables.iter().cloned().collect::<Vec<_>>().join(", ")
+            ));
+            let cols: Vec<String> = m.columns.iter().map(|(t, c)| format!("{t}.{c}")).collect();
+            out.push_str(&format!("  columns:     {}\n", cols.join(", ")));
+            let mut params = std::collections::BTreeSet::new();
+            m.expr.walk(&mut |e| {
+                if let ir::ExprKind::Param(p) = &e.kind {
+                    params.insert(p.clone());
+                }
+            });
+            for p in params {
+                out.push_str(&format!(
+                    "  param:       {p} = {:?}\n",
+                    project.schema.params[&p]
+                ));
+            }
+            out.push_str("  typed tree:\n");
+            for line in ir::tree(&m.expr).lines() {
+                out.push_str(&format!("    {line}\n"));
+            }
+            print_out(&out);
+            Ok(())
+        }
+        Command::Check => {
+            eprintln!(
+                "ok: {} metrics checked, no errors",
+                project.checked.metrics.len()
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Writes stdout, ignoring a closed pipe (`kpi run | head`).
+fn print_out(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+}
+
+/// Writes a file via a temporary file and a rename, so readers never see half a result.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other("not a file name"))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let res = std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, path));
+    if res.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    res
+}

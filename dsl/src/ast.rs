@@ -17,11 +17,19 @@ pub struct Span {
 
 impl Span {
     pub fn new(src: SrcId, start: usize, end: usize) -> Self {
-        Span { src, start: start as u32, end: end as u32 }
+        Span {
+            src,
+            start: start as u32,
+            end: end as u32,
+        }
     }
     /// The smallest span covering both.
     pub fn to(self, other: Span) -> Span {
-        Span { src: self.src, start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            src: self.src,
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 }
 
@@ -72,7 +80,10 @@ impl BinOp {
         }
     }
     pub fn is_comparison(self) -> bool {
-        matches!(self, BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge)
+        matches!(
+            self,
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
+        )
     }
     /// Binding strength, loosest first; used by the printer to place parentheses.
     pub fn precedence(self) -> u8 {
@@ -183,13 +194,34 @@ pub enum ExprKind {
     Neg(Box<Expr>),
     Not(Box<Expr>),
     Binary(BinOp, Box<Expr>, Box<Expr>),
-    IsNull { expr: Box<Expr>, negated: bool },
-    In { expr: Box<Expr>, list: Box<Expr>, negated: bool },
-    Between { expr: Box<Expr>, low: Box<Expr>, high: Box<Expr> },
-    If { branches: Vec<(Expr, Expr)>, otherwise: Box<Expr> },
+    IsNull {
+        expr: Box<Expr>,
+        negated: bool,
+    },
+    In {
+        expr: Box<Expr>,
+        list: Box<Expr>,
+        negated: bool,
+    },
+    Between {
+        expr: Box<Expr>,
+        low: Box<Expr>,
+        high: Box<Expr>,
+    },
+    If {
+        branches: Vec<(Expr, Expr)>,
+        otherwise: Box<Expr>,
+    },
     Aggregate(Aggregate),
-    Window { func: WindowFunc, value: Box<Expr>, key: Box<Expr> },
-    Call { name: Ident, args: Vec<Expr> },
+    Window {
+        func: WindowFunc,
+        value: Box<Expr>,
+        key: Box<Expr>,
+    },
+    Call {
+        name: Ident,
+        args: Vec<Expr>,
+    },
 }
 
 /// Formats a duration in microseconds the way the language writes it.
@@ -199,7 +231,13 @@ pub fn format_duration(us: i64) -> String {
     }
     let mut out = String::new();
     let mut rest = us;
-    for (unit, size) in [("d", 86_400_000_000), ("h", 3_600_000_000), ("m", 60_000_000), ("s", 1_000_000), ("ms", 1_000)] {
+    for (unit, size) in [
+        ("d", 86_400_000_000),
+        ("h", 3_600_000_000),
+        ("m", 60_000_000),
+        ("s", 1_000_000),
+        ("ms", 1_000),
+    ] {
         if rest >= size {
             out.push_str(&format!("{}{unit}", rest / size));
             rest %= size;
@@ -284,7 +322,11 @@ impl fmt::Display for Expr {
                 write_operand(f, expr, 5)?;
                 f.write_str(if *negated { " is not null" } else { " is null" })
             }
-            ExprKind::In { expr, list, negated } => {
+            ExprKind::In {
+                expr,
+                list,
+                negated,
+            } => {
                 write_operand(f, expr, 5)?;
                 f.write_str(if *negated { " not in " } else { " in " })?;
                 write_operand(f, list, 5)
@@ -296,7 +338,10 @@ impl fmt::Display for Expr {
                 f.write_str(" and ")?;
                 write_operand(f, high, 5)
             }
-            ExprKind::If { branches, otherwise } => {
+            ExprKind::If {
+                branches,
+                otherwise,
+            } => {
                 for (i, (c, v)) in branches.iter().enumerate() {
                     f.write_str(if i == 0 { "if " } else { " elif " })?;
                     write!(f, "{c} then {v}")?;
@@ -309,9 +354,10 @@ impl fmt::Display for Expr {
                     None => {}
                     Some(Axis::All(_)) => f.write_str("@all")?,
                     Some(Axis::Expr(e)) => match e.kind {
-                        ExprKind::Ident(_) | ExprKind::Period(_) | ExprKind::Param(_) | ExprKind::Field(..) => {
-                            write!(f, "@{e}")?
-                        }
+                        ExprKind::Ident(_)
+                        | ExprKind::Period(_)
+                        | ExprKind::Param(_)
+                        | ExprKind::Field(..) => write!(f, "@{e}")?,
                         _ => write!(f, "@({e})")?,
                     },
                 }

@@ -98,15 +98,25 @@ pub fn aggregate_type(func: AggFunc, arg: Option<&Type>) -> Result<Type, String>
     use Type::*;
     match (func, arg) {
         (AggFunc::Count, _) => Ok(Int),
-        (AggFunc::CountDistinct, Some(List(_) | Map(_))) => Err("cannot count distinct lists".into()),
+        (AggFunc::CountDistinct, Some(List(_) | Map(_))) => {
+            Err("cannot count distinct lists".into())
+        }
         (AggFunc::CountDistinct, Some(_)) => Ok(Int),
-        (_, None) => Err(format!("`{}` needs a value: {}(T: expr)", func.name(), func.name())),
+        (_, None) => Err(format!(
+            "`{}` needs a value: {}(T: expr)",
+            func.name(),
+            func.name()
+        )),
         (AggFunc::Sum, Some(Bool)) => Err("cannot sum bools".into()),
         (AggFunc::Sum, Some(t @ (Int | Float | Duration))) => Ok(t.clone()),
         (AggFunc::Sum, Some(Null)) => Ok(Int),
-        (AggFunc::Avg | AggFunc::Median | AggFunc::Percentile, Some(Int | Float | Null)) => Ok(Float),
+        (AggFunc::Avg | AggFunc::Median | AggFunc::Percentile, Some(Int | Float | Null)) => {
+            Ok(Float)
+        }
         (AggFunc::Avg | AggFunc::Median | AggFunc::Percentile, Some(Duration)) => Ok(Duration),
-        (AggFunc::Min | AggFunc::Max, Some(t @ (Int | Float | Duration | Timestamp))) => Ok(t.clone()),
+        (AggFunc::Min | AggFunc::Max, Some(t @ (Int | Float | Duration | Timestamp))) => {
+            Ok(t.clone())
+        }
         (AggFunc::Min | AggFunc::Max, Some(Null)) => Ok(Float),
         (f, Some(t)) => Err(format!("cannot take `{}` of {t}", f.name())),
     }
@@ -119,7 +129,10 @@ enum Scope<'s> {
     /// An `@` instant: period, params and constants only.
     Instant,
     /// Inside `T: ...` or `where ...`: columns of `table`.
-    Row { table: &'s str, outer: Option<&'s Scope<'s>> },
+    Row {
+        table: &'s str,
+        outer: Option<&'s Scope<'s>>,
+    },
 }
 
 impl Scope<'_> {
@@ -149,12 +162,25 @@ struct Checker<'a> {
 
 /// Resolves and type-checks every definition against the schema.
 pub fn check(defs: &Definitions, schema: &Schema) -> Checked {
-    let mut c = Checker { schema, defs: IndexMap::new(), state: HashMap::new(), stack: Vec::new(), diags: Vec::new() };
+    let mut c = Checker {
+        schema,
+        defs: IndexMap::new(),
+        state: HashMap::new(),
+        stack: Vec::new(),
+        diags: Vec::new(),
+    };
     for m in &defs.metrics {
         match c.defs.get_mut(&m.id) {
             None if m.replaces => c.diags.push(
-                Diagnostic::at(codes::DUPLICATE, m.id_span, format!("`{}` says `replaces = true`, but there is no metric `{}` to replace", m.id, m.id))
-                    .hint("remove `replaces = true`"),
+                Diagnostic::at(
+                    codes::DUPLICATE,
+                    m.id_span,
+                    format!(
+                        "`{}` says `replaces = true`, but there is no metric `{}` to replace",
+                        m.id, m.id
+                    ),
+                )
+                .hint("remove `replaces = true`"),
             ),
             None => {
                 c.defs.insert(m.id.clone(), (m, Vec::new()));
@@ -164,9 +190,13 @@ pub fn check(defs: &Definitions, schema: &Schema) -> Checked {
                 slot.1.push(old.clone());
             }
             Some(slot) => c.diags.push(
-                Diagnostic::at(codes::DUPLICATE, m.id_span, format!("metric `{}` is defined twice", m.id))
-                    .label(slot.0.id_span, "first defined here")
-                    .hint("rename one, or add `replaces = true` to replace the earlier definition"),
+                Diagnostic::at(
+                    codes::DUPLICATE,
+                    m.id_span,
+                    format!("metric `{}` is defined twice", m.id),
+                )
+                .label(slot.0.id_span, "first defined here")
+                .hint("rename one, or add `replaces = true` to replace the earlier definition"),
             ),
         }
     }
@@ -176,15 +206,31 @@ pub fn check(defs: &Definitions, schema: &Schema) -> Checked {
         if let Some(expr) = c.metric(&id) {
             let (def, replaced) = &c.defs[&id];
             let (tables, columns) = reads(&expr, schema);
-            metrics.insert(id.clone(), CheckedMetric { def: (*def).clone(), replaced: replaced.clone(), expr, tables, columns });
+            metrics.insert(
+                id.clone(),
+                CheckedMetric {
+                    def: (*def).clone(),
+                    replaced: replaced.clone(),
+                    expr,
+                    tables,
+                    columns,
+                },
+            );
         }
     }
-    Checked { metrics, diagnostics: c.diags }
+    Checked {
+        metrics,
+        diagnostics: c.diags,
+    }
 }
 
 /// The tables and columns an expression reads.
 fn reads(e: &ir::Expr, schema: &Schema) -> (BTreeSet<String>, BTreeSet<(String, String)>) {
-    let mut r = Reads { schema, tables: BTreeSet::new(), columns: BTreeSet::new() };
+    let mut r = Reads {
+        schema,
+        tables: BTreeSet::new(),
+        columns: BTreeSet::new(),
+    };
     r.visit(e, None);
     (r.tables, r.columns)
 }
@@ -209,9 +255,13 @@ impl Reads<'_> {
                 }
             }
             K::Related { path, column } => {
-                let Some(mut t) = table.map(str::to_string) else { return };
+                let Some(mut t) = table.map(str::to_string) else {
+                    return;
+                };
                 for rel in path {
-                    let Some(r) = schema.tables.get(&t).and_then(|s| s.relations.get(rel)) else { return };
+                    let Some(r) = schema.tables.get(&t).and_then(|s| s.relations.get(rel)) else {
+                        return;
+                    };
                     self.col(&t, &r.column);
                     self.col(&r.table, &r.key);
                     self.tables.insert(r.table.clone());
@@ -233,7 +283,11 @@ impl Reads<'_> {
                     }
                     Axis::All => {}
                 }
-                if let Some(r) = a.parent_relation.as_ref().and_then(|rel| ts.and_then(|s| s.relations.get(rel))) {
+                if let Some(r) = a
+                    .parent_relation
+                    .as_ref()
+                    .and_then(|rel| ts.and_then(|s| s.relations.get(rel)))
+                {
                     self.col(&a.table, &r.column);
                     self.col(&r.table, &r.key);
                 }
@@ -256,9 +310,14 @@ impl Reads<'_> {
                 let mut kids: Vec<&ir::Expr> = Vec::new();
                 match &e.kind {
                     K::Index(a, b) | K::Binary(_, a, b) => kids.extend([&**a, &**b]),
-                    K::Neg(a) | K::Not(a) | K::IsNull { expr: a, .. } | K::In { expr: a, .. } => kids.push(a),
+                    K::Neg(a) | K::Not(a) | K::IsNull { expr: a, .. } | K::In { expr: a, .. } => {
+                        kids.push(a)
+                    }
                     K::Between { expr, low, high } => kids.extend([&**expr, &**low, &**high]),
-                    K::If { branches, otherwise } => {
+                    K::If {
+                        branches,
+                        otherwise,
+                    } => {
                         for (c, v) in branches {
                             kids.extend([c, v]);
                         }
@@ -311,18 +370,30 @@ impl<'a> Checker<'a> {
             }
         };
         self.stack.pop();
-        self.state.insert(id.to_string(), State::Done(result.clone()));
+        self.state
+            .insert(id.to_string(), State::Done(result.clone()));
         result
     }
 
     fn column_type(&self, table: &str, column: &str) -> Option<&'a Type> {
-        self.schema.tables.get(table).and_then(|t| t.columns.get(column))
+        self.schema
+            .tables
+            .get(table)
+            .and_then(|t| t.columns.get(column))
     }
 
     fn unknown_column(&mut self, table: &str, name: &str, span: Span) -> Checked1 {
         let ts = &self.schema.tables[table];
-        let mut d = Diagnostic::at(codes::UNKNOWN_COLUMN, span, format!("table `{table}` has no column `{name}`"));
-        let candidates = ts.columns.keys().map(String::as_str).chain(ts.relations.keys().map(String::as_str));
+        let mut d = Diagnostic::at(
+            codes::UNKNOWN_COLUMN,
+            span,
+            format!("table `{table}` has no column `{name}`"),
+        );
+        let candidates = ts
+            .columns
+            .keys()
+            .map(String::as_str)
+            .chain(ts.relations.keys().map(String::as_str));
         if let Some(h) = did_you_mean(name, candidates) {
             d = d.hint(h);
         } else {
@@ -343,7 +414,12 @@ impl<'a> Checker<'a> {
             A::Bool(b) => Some(node(K::Lit(Value::Bool(*b)), Type::Bool, span)),
             A::Null => Some(node(K::Lit(Value::Null), Type::Null, span)),
             A::List(_) => self.error(
-                Diagnostic::at(codes::MISMATCH, span, "a list can only stand on the right of `in`").hint("write `x in [\"a\", \"b\"]`"),
+                Diagnostic::at(
+                    codes::MISMATCH,
+                    span,
+                    "a list can only stand on the right of `in`",
+                )
+                .hint("write `x in [\"a\", \"b\"]`"),
             ),
             A::Ident(name) => self.ident(name, span, scope),
             A::Field(base, field) => self.field(base, field, span, scope),
@@ -356,15 +432,28 @@ impl<'a> Checker<'a> {
                         let ty = (**v).clone();
                         Some(node(K::Index(Box::new(b), Box::new(k)), ty, span))
                     }
-                    (Type::Map(_), t) => self.error(Diagnostic::at(codes::INDEX, key.span, format!("a parameter table is indexed by a string, found {t}"))),
-                    (t, _) => self.error(Diagnostic::at(codes::INDEX, base.span, format!("cannot index a {t}")).hint("only parameter tables (`params.x[key]`) take an index")),
+                    (Type::Map(_), t) => self.error(Diagnostic::at(
+                        codes::INDEX,
+                        key.span,
+                        format!("a parameter table is indexed by a string, found {t}"),
+                    )),
+                    (t, _) => self.error(
+                        Diagnostic::at(codes::INDEX, base.span, format!("cannot index a {t}"))
+                            .hint("only parameter tables (`params.x[key]`) take an index"),
+                    ),
                 }
             }
             A::Param(name) => match self.schema.params.get(&name.name) {
                 Some(v) => Some(node(K::Param(name.name.clone()), v.ty(), span)),
                 None => {
-                    let mut d = Diagnostic::at(codes::UNKNOWN_PARAM, name.span, format!("unknown parameter `{}`", name.name));
-                    if let Some(h) = did_you_mean(&name.name, self.schema.params.keys().map(String::as_str)) {
+                    let mut d = Diagnostic::at(
+                        codes::UNKNOWN_PARAM,
+                        name.span,
+                        format!("unknown parameter `{}`", name.name),
+                    );
+                    if let Some(h) =
+                        did_you_mean(&name.name, self.schema.params.keys().map(String::as_str))
+                    {
                         d = d.hint(h);
                     } else {
                         d = d.hint("declare it under [params] in kpi.toml or a definition file");
@@ -376,8 +465,15 @@ impl<'a> Checker<'a> {
                 "start" => Some(node(K::PeriodStart, Type::Timestamp, span)),
                 "end" => Some(node(K::PeriodEnd, Type::Timestamp, span)),
                 other => {
-                    let mut d = Diagnostic::at(codes::UNKNOWN_PERIOD_FIELD, f.span, format!("`period` has no field `{other}`"));
-                    d = d.hint(did_you_mean(other, ["start", "end"]).unwrap_or("use period.start or period.end".into()));
+                    let mut d = Diagnostic::at(
+                        codes::UNKNOWN_PERIOD_FIELD,
+                        f.span,
+                        format!("`period` has no field `{other}`"),
+                    );
+                    d = d.hint(
+                        did_you_mean(other, ["start", "end"])
+                            .unwrap_or("use period.start or period.end".into()),
+                    );
                     self.error(d)
                 }
             },
@@ -388,7 +484,11 @@ impl<'a> Checker<'a> {
                         let ty = x.ty.clone();
                         Some(node(K::Neg(Box::new(x)), ty, span))
                     }
-                    ref t => self.error(Diagnostic::at(codes::MISMATCH, span, format!("cannot negate a {t}"))),
+                    ref t => self.error(Diagnostic::at(
+                        codes::MISMATCH,
+                        span,
+                        format!("cannot negate a {t}"),
+                    )),
                 }
             }
             A::Not(x) => {
@@ -404,7 +504,11 @@ impl<'a> Checker<'a> {
                         let mut d = Diagnostic::at(codes::MISMATCH, span, msg)
                             .label(l.span, format!("this is {}", l.ty))
                             .label(r.span, format!("this is {}", r.ty));
-                        if matches!((&l.ty, &r.ty), (Type::String, Type::Int | Type::Float) | (Type::Int | Type::Float, Type::String)) {
+                        if matches!(
+                            (&l.ty, &r.ty),
+                            (Type::String, Type::Int | Type::Float)
+                                | (Type::Int | Type::Float, Type::String)
+                        ) {
                             d = d.hint("compare a string with a string (\"...\") and a number with a number");
                         } else if matches!(op, BinOp::And | BinOp::Or) {
                             d = d.hint("both sides of `and`/`or` must be conditions");
@@ -415,12 +519,30 @@ impl<'a> Checker<'a> {
             }
             A::IsNull { expr, negated } => {
                 let x = self.expr(expr, scope)?;
-                Some(node(K::IsNull { expr: Box::new(x), negated: *negated }, Type::Bool, span))
+                Some(node(
+                    K::IsNull {
+                        expr: Box::new(x),
+                        negated: *negated,
+                    },
+                    Type::Bool,
+                    span,
+                ))
             }
-            A::In { expr, list, negated } => {
+            A::In {
+                expr,
+                list,
+                negated,
+            } => {
                 let x = self.expr(expr, scope);
                 let A::List(items) = &list.kind else {
-                    return self.error(Diagnostic::at(codes::MISMATCH, list.span, "`in` takes a list of constants").hint("write `x in [\"a\", \"b\"]`"));
+                    return self.error(
+                        Diagnostic::at(
+                            codes::MISMATCH,
+                            list.span,
+                            "`in` takes a list of constants",
+                        )
+                        .hint("write `x in [\"a\", \"b\"]`"),
+                    );
                 };
                 let mut values = Vec::new();
                 let mut ok = true;
@@ -429,7 +551,11 @@ impl<'a> Checker<'a> {
                         Some(v) => values.push(v),
                         None => {
                             ok = false;
-                            self.diags.push(Diagnostic::at(codes::MISMATCH, it.span, "list items must be constants"));
+                            self.diags.push(Diagnostic::at(
+                                codes::MISMATCH,
+                                it.span,
+                                "list items must be constants",
+                            ));
                         }
                     }
                 }
@@ -441,23 +567,54 @@ impl<'a> Checker<'a> {
                     let vt = value_type(v);
                     if binary_type(BinOp::Eq, &x.ty, &vt).is_err() {
                         return self.error(
-                            Diagnostic::at(codes::MISMATCH, it.span, format!("cannot compare {} with {vt}", x.ty)).label(x.span, format!("this is {}", x.ty)),
+                            Diagnostic::at(
+                                codes::MISMATCH,
+                                it.span,
+                                format!("cannot compare {} with {vt}", x.ty),
+                            )
+                            .label(x.span, format!("this is {}", x.ty)),
                         );
                     }
                 }
-                Some(node(K::In { expr: Box::new(x), list: values, negated: *negated }, Type::Bool, span))
+                Some(node(
+                    K::In {
+                        expr: Box::new(x),
+                        list: values,
+                        negated: *negated,
+                    },
+                    Type::Bool,
+                    span,
+                ))
             }
             A::Between { expr, low, high } => {
-                let (x, lo, hi) = (self.expr(expr, scope), self.expr(low, scope), self.expr(high, scope));
+                let (x, lo, hi) = (
+                    self.expr(expr, scope),
+                    self.expr(low, scope),
+                    self.expr(high, scope),
+                );
                 let (x, lo, hi) = (x?, lo?, hi?);
                 for bound in [&lo, &hi] {
                     if let Err(msg) = binary_type(BinOp::Le, &x.ty, &bound.ty) {
-                        return self.error(Diagnostic::at(codes::MISMATCH, bound.span, msg).label(x.span, format!("this is {}", x.ty)));
+                        return self.error(
+                            Diagnostic::at(codes::MISMATCH, bound.span, msg)
+                                .label(x.span, format!("this is {}", x.ty)),
+                        );
                     }
                 }
-                Some(node(K::Between { expr: Box::new(x), low: Box::new(lo), high: Box::new(hi) }, Type::Bool, span))
+                Some(node(
+                    K::Between {
+                        expr: Box::new(x),
+                        low: Box::new(lo),
+                        high: Box::new(hi),
+                    },
+                    Type::Bool,
+                    span,
+                ))
             }
-            A::If { branches, otherwise } => {
+            A::If {
+                branches,
+                otherwise,
+            } => {
                 let mut out = Vec::new();
                 let mut ty = Type::Null;
                 let mut failed = false;
@@ -479,21 +636,38 @@ impl<'a> Checker<'a> {
                         Some(t) => ty = t,
                         None => {
                             return self.error(
-                                Diagnostic::at(codes::BRANCH_TYPES, v.span, format!("this branch is {}, an earlier one is {ty}", v.ty))
-                                    .hint("every branch of an `if` must have the same type"),
+                                Diagnostic::at(
+                                    codes::BRANCH_TYPES,
+                                    v.span,
+                                    format!("this branch is {}, an earlier one is {ty}", v.ty),
+                                )
+                                .hint("every branch of an `if` must have the same type"),
                             )
                         }
                     }
                 }
-                Some(node(K::If { branches: out, otherwise: Box::new(o) }, ty, span))
+                Some(node(
+                    K::If {
+                        branches: out,
+                        otherwise: Box::new(o),
+                    },
+                    ty,
+                    span,
+                ))
             }
             A::Call { name, args } => {
                 let checked: Vec<Checked1> = args.iter().map(|a| self.expr(a, scope)).collect();
                 let Some(f) = functions::lookup(&name.name) else {
-                    let mut d = Diagnostic::at(codes::UNKNOWN_FUNCTION, name.span, format!("unknown function `{}`", name.name));
+                    let mut d = Diagnostic::at(
+                        codes::UNKNOWN_FUNCTION,
+                        name.span,
+                        format!("unknown function `{}`", name.name),
+                    );
                     if AggFunc::from_name(&name.name).is_some() {
                         d = d.hint(format!("`{0}` is an aggregate: {0}(T: expr)", name.name));
-                    } else if let Some(h) = did_you_mean(&name.name, functions::FUNCTIONS.iter().map(|f| f.name)) {
+                    } else if let Some(h) =
+                        did_you_mean(&name.name, functions::FUNCTIONS.iter().map(|f| f.name))
+                    {
                         d = d.hint(h);
                     }
                     return self.error(d);
@@ -501,26 +675,57 @@ impl<'a> Checker<'a> {
                 let args: Vec<ir::Expr> = checked.into_iter().collect::<Option<_>>()?;
                 let types: Vec<Type> = args.iter().map(|a| a.ty.clone()).collect();
                 match (f.returns)(&types) {
-                    Ok(ty) => Some(node(K::Call { func: f.name.to_string(), args }, ty, span)),
+                    Ok(ty) => Some(node(
+                        K::Call {
+                            func: f.name.to_string(),
+                            args,
+                        },
+                        ty,
+                        span,
+                    )),
                     Err(msg) => self.error(
-                        Diagnostic::at(codes::FUNCTION_ARGUMENT, span, format!("`{}` {msg}", f.name)).hint(format!("usage: {}", f.signature)),
+                        Diagnostic::at(
+                            codes::FUNCTION_ARGUMENT,
+                            span,
+                            format!("`{}` {msg}", f.name),
+                        )
+                        .hint(format!("usage: {}", f.signature)),
                     ),
                 }
             }
             A::Window { func, value, key } => {
                 let Scope::Row { table, .. } = scope else {
                     return self.error(
-                        Diagnostic::at(codes::ROW_OUTSIDE_AGGREGATE, span, format!("`{}` reads rows; use it inside an aggregate", func.name()))
-                            .hint("e.g. avg(tickets: created_at - prev(created_at by customer_id))"),
+                        Diagnostic::at(
+                            codes::ROW_OUTSIDE_AGGREGATE,
+                            span,
+                            format!("`{}` reads rows; use it inside an aggregate", func.name()),
+                        )
+                        .hint("e.g. avg(tickets: created_at - prev(created_at by customer_id))"),
                     );
                 };
                 if self.schema.tables[table].time.is_none() {
-                    return self.error(Diagnostic::at(codes::AXIS_TYPE, span, format!("`{}` orders rows by time, and table `{table}` has no time column", func.name())));
+                    return self.error(Diagnostic::at(
+                        codes::AXIS_TYPE,
+                        span,
+                        format!(
+                            "`{}` orders rows by time, and table `{table}` has no time column",
+                            func.name()
+                        ),
+                    ));
                 }
                 let (v, k) = (self.expr(value, scope), self.expr(key, scope));
                 let (v, k) = (v?, k?);
                 let ty = v.ty.clone();
-                Some(node(K::Window { func: *func, value: Box::new(v), key: Box::new(k) }, ty, span))
+                Some(node(
+                    K::Window {
+                        func: *func,
+                        value: Box::new(v),
+                        key: Box::new(k),
+                    },
+                    ty,
+                    span,
+                ))
             }
             A::Aggregate(a) => self.aggregate(a, span, scope),
         }
@@ -532,7 +737,14 @@ impl<'a> Checker<'a> {
             Some(x)
         } else {
             let ty = x.ty.clone();
-            self.error(Diagnostic::at(codes::NOT_BOOL, x.span, format!("{what} needs a condition, found {ty}")).hint("compare it, e.g. `x > 0` or `x is not null`"))
+            self.error(
+                Diagnostic::at(
+                    codes::NOT_BOOL,
+                    x.span,
+                    format!("{what} needs a condition, found {ty}"),
+                )
+                .hint("compare it, e.g. `x > 0` or `x is not null`"),
+            )
         }
     }
 
@@ -544,8 +756,12 @@ impl<'a> Checker<'a> {
                 }
                 if self.schema.tables[table].relations.contains_key(name) {
                     return self.error(
-                        Diagnostic::at(codes::UNKNOWN_COLUMN, span, format!("`{name}` is a relation of `{table}`, not a column"))
-                            .hint(format!("read a column of the related row: `{name}.column`")),
+                        Diagnostic::at(
+                            codes::UNKNOWN_COLUMN,
+                            span,
+                            format!("`{name}` is a relation of `{table}`, not a column"),
+                        )
+                        .hint(format!("read a column of the related row: `{name}.column`")),
                     );
                 }
                 if self.defs.contains_key(name) {
@@ -559,20 +775,37 @@ impl<'a> Checker<'a> {
             Scope::Metric if self.defs.contains_key(name) => {
                 if self.stack.iter().any(|s| s == name) {
                     let start = self.stack.iter().position(|s| s == name).unwrap_or(0);
-                    let mut path: Vec<&str> = self.stack[start..].iter().map(String::as_str).collect();
+                    let mut path: Vec<&str> =
+                        self.stack[start..].iter().map(String::as_str).collect();
                     path.push(name);
                     return self.error(
-                        Diagnostic::at(codes::CYCLE, span, format!("metric `{name}` depends on itself: {}", path.join(" → ")))
-                            .hint("a metric cannot refer to itself, directly or through others"),
+                        Diagnostic::at(
+                            codes::CYCLE,
+                            span,
+                            format!("metric `{name}` depends on itself: {}", path.join(" → ")),
+                        )
+                        .hint("a metric cannot refer to itself, directly or through others"),
                     );
                 }
                 let inner = self.metric(name)?;
                 let ty = inner.ty.clone();
-                Some(node(K::Metric { id: name.to_string(), expr: Box::new(inner) }, ty, span))
+                Some(node(
+                    K::Metric {
+                        id: name.to_string(),
+                        expr: Box::new(inner),
+                    },
+                    ty,
+                    span,
+                ))
             }
             _ => {
-                let tables_with: Vec<&str> =
-                    self.schema.tables.iter().filter(|(_, t)| t.columns.contains_key(name)).map(|(n, _)| n.as_str()).collect();
+                let tables_with: Vec<&str> = self
+                    .schema
+                    .tables
+                    .iter()
+                    .filter(|(_, t)| t.columns.contains_key(name))
+                    .map(|(n, _)| n.as_str())
+                    .collect();
                 if let (Scope::Metric, Some(t)) = (scope, tables_with.first()) {
                     return self.error(
                         Diagnostic::at(codes::ROW_OUTSIDE_AGGREGATE, span, format!("`{name}` is a column of `{t}`; a metric needs an aggregate over rows"))
@@ -585,7 +818,11 @@ impl<'a> Checker<'a> {
                             .hint("an instant is built from period.start, period.end, params and constants"),
                     );
                 }
-                let mut d = Diagnostic::at(codes::UNKNOWN_NAME, span, format!("unknown metric `{name}`"));
+                let mut d = Diagnostic::at(
+                    codes::UNKNOWN_NAME,
+                    span,
+                    format!("unknown metric `{name}`"),
+                );
                 if let Some(h) = did_you_mean(name, self.defs.keys().map(String::as_str)) {
                     d = d.hint(h);
                 }
@@ -595,11 +832,21 @@ impl<'a> Checker<'a> {
     }
 
     /// `a.b`: a relation hop in a row, or `ticket.customer.plan`.
-    fn field(&mut self, base: &ast::Expr, field: &ast::Ident, span: Span, scope: Scope<'_>) -> Checked1 {
+    fn field(
+        &mut self,
+        base: &ast::Expr,
+        field: &ast::Ident,
+        span: Span,
+        scope: Scope<'_>,
+    ) -> Checked1 {
         let Scope::Row { table, .. } = scope else {
             return self.error(
-                Diagnostic::at(codes::ROW_OUTSIDE_AGGREGATE, span, "a related column can only be read inside an aggregate")
-                    .hint("e.g. count(messages where ticket.channel == \"chat\")"),
+                Diagnostic::at(
+                    codes::ROW_OUTSIDE_AGGREGATE,
+                    span,
+                    "a related column can only be read inside an aggregate",
+                )
+                .hint("e.g. count(messages where ticket.channel == \"chat\")"),
             );
         };
         // Flatten `a.b.c` into the relation path [a, b] and the column c.
@@ -615,7 +862,13 @@ impl<'a> Checker<'a> {
                     path.push((f.name.clone(), f.span));
                     cur = b;
                 }
-                _ => return self.error(Diagnostic::at(codes::UNKNOWN_RELATION, span, "only relations have fields")),
+                _ => {
+                    return self.error(Diagnostic::at(
+                        codes::UNKNOWN_RELATION,
+                        span,
+                        "only relations have fields",
+                    ))
+                }
             }
         }
         path.reverse();
@@ -629,7 +882,11 @@ impl<'a> Checker<'a> {
                     t = r.table.clone();
                 }
                 None => {
-                    let mut d = Diagnostic::at(codes::UNKNOWN_RELATION, *rspan, format!("table `{t}` has no relation `{rel}`"));
+                    let mut d = Diagnostic::at(
+                        codes::UNKNOWN_RELATION,
+                        *rspan,
+                        format!("table `{t}` has no relation `{rel}`"),
+                    );
                     if let Some(h) = did_you_mean(rel, ts.relations.keys().map(String::as_str)) {
                         d = d.hint(h);
                     } else if ts.columns.contains_key(rel) {
@@ -640,7 +897,14 @@ impl<'a> Checker<'a> {
             }
         }
         match self.column_type(&t, &field.name) {
-            Some(ty) => Some(node(K::Related { path: names, column: field.name.clone() }, ty.clone(), span)),
+            Some(ty) => Some(node(
+                K::Related {
+                    path: names,
+                    column: field.name.clone(),
+                },
+                ty.clone(),
+                span,
+            )),
             None => self.unknown_column(&t.clone(), &field.name, field.span),
         }
     }
@@ -648,7 +912,11 @@ impl<'a> Checker<'a> {
     fn aggregate(&mut self, a: &ast::Aggregate, span: Span, scope: Scope<'_>) -> Checked1 {
         let tname = a.table.name.as_str();
         let Some(ts) = self.schema.tables.get(tname) else {
-            let mut d = Diagnostic::at(codes::UNKNOWN_TABLE, a.table.span, format!("unknown table `{tname}`"));
+            let mut d = Diagnostic::at(
+                codes::UNKNOWN_TABLE,
+                a.table.span,
+                format!("unknown table `{tname}`"),
+            );
             if let Some(h) = did_you_mean(tname, self.schema.tables.keys().map(String::as_str)) {
                 d = d.hint(h);
             }
@@ -656,14 +924,24 @@ impl<'a> Checker<'a> {
         };
         let parent_relation = match scope {
             Scope::Instant => {
-                return self.error(Diagnostic::at(codes::UNKNOWN_NAME, span, "an `@` instant cannot hold an aggregate"));
+                return self.error(Diagnostic::at(
+                    codes::UNKNOWN_NAME,
+                    span,
+                    "an `@` instant cannot hold an aggregate",
+                ));
             }
             Scope::Metric => None,
             Scope::Row { table: parent, .. } => {
                 if scope.row_tables().contains(&tname) {
                     return self.error(
-                        Diagnostic::at(codes::AGGREGATE_IN_ROW, span, format!("an aggregate over `{tname}` inside a row of `{tname}`"))
-                            .hint("aggregates inside a row run over related child rows of another table"),
+                        Diagnostic::at(
+                            codes::AGGREGATE_IN_ROW,
+                            span,
+                            format!("an aggregate over `{tname}` inside a row of `{tname}`"),
+                        )
+                        .hint(
+                            "aggregates inside a row run over related child rows of another table",
+                        ),
                     );
                 }
                 let rels = self.schema.relation_to(tname, parent);
@@ -727,27 +1005,45 @@ impl<'a> Checker<'a> {
                 },
             },
         };
-        let row = Scope::Row { table: tname, outer: match scope {
-            Scope::Row { .. } => Some(&scope),
-            _ => None,
-        } };
+        let row = Scope::Row {
+            table: tname,
+            outer: match scope {
+                Scope::Row { .. } => Some(&scope),
+                _ => None,
+            },
+        };
         let arg = a.arg.as_ref().map(|x| self.expr(x, row));
         let filter = a.filter.as_ref().map(|x| self.condition(x, row, "`where`"));
         let fraction = match (&a.extra, a.func) {
             (None, AggFunc::Percentile) => {
-                self.error(Diagnostic::at(codes::AGGREGATE_ARGUMENT, span, "`percentile` needs a fraction").hint("percentile(T: expr, 0.9)"));
+                self.error(
+                    Diagnostic::at(
+                        codes::AGGREGATE_ARGUMENT,
+                        span,
+                        "`percentile` needs a fraction",
+                    )
+                    .hint("percentile(T: expr, 0.9)"),
+                );
                 None
             }
             (Some(x), AggFunc::Percentile) => match x.kind {
                 ast::ExprKind::Float(f) if (0.0..=1.0).contains(&f) => Some(f),
                 ast::ExprKind::Int(i @ (0 | 1)) => Some(i as f64),
                 _ => {
-                    self.error(Diagnostic::at(codes::AGGREGATE_ARGUMENT, x.span, "the percentile fraction must be a number between 0 and 1"));
+                    self.error(Diagnostic::at(
+                        codes::AGGREGATE_ARGUMENT,
+                        x.span,
+                        "the percentile fraction must be a number between 0 and 1",
+                    ));
                     None
                 }
             },
             (Some(x), f) => {
-                self.error(Diagnostic::at(codes::AGGREGATE_ARGUMENT, x.span, format!("`{}` takes one value", f.name())));
+                self.error(Diagnostic::at(
+                    codes::AGGREGATE_ARGUMENT,
+                    x.span,
+                    format!("`{}` takes one value", f.name()),
+                ));
                 None
             }
             (None, _) => None,
@@ -771,12 +1067,22 @@ impl<'a> Checker<'a> {
                 let mut d = Diagnostic::at(codes::AGGREGATE_ARGUMENT, at, msg);
                 if arg.as_ref().is_some_and(|x| x.ty == Type::Bool) {
                     let cond = a.arg.as_ref().map(|x| x.to_string()).unwrap_or_default();
-                    d = d.hint(format!("count the rows where it holds: count({tname} where {cond})"));
+                    d = d.hint(format!(
+                        "count the rows where it holds: count({tname} where {cond})"
+                    ));
                 }
                 return self.error(d);
             }
         };
-        let agg = ir::Aggregate { func: a.func, table: tname.to_string(), axis, arg, fraction, filter, parent_relation };
+        let agg = ir::Aggregate {
+            func: a.func,
+            table: tname.to_string(),
+            axis,
+            arg,
+            fraction,
+            filter,
+            parent_relation,
+        };
         Some(node(K::Aggregate(Box::new(agg)), ty, span))
     }
 }

@@ -19,7 +19,9 @@ pub enum Better {
 
 /// Units a metric may carry. Duration units also decide how a duration
 /// result is printed (`min` prints minutes).
-pub const UNITS: &[&str] = &["%", "count", "score", "currency", "ratio", "s", "min", "h", "d"];
+pub const UNITS: &[&str] = &[
+    "%", "count", "score", "currency", "ratio", "s", "min", "h", "d",
+];
 
 /// One `[metric.ID]` table.
 #[derive(Clone, Debug)]
@@ -59,7 +61,11 @@ pub struct Definitions {
 pub fn parse_toml<'i>(text: &'i str, src: SrcId) -> Result<Spanned<DeTable<'i>>, Diagnostic> {
     DeTable::parse(text).map_err(|e| {
         let r = e.span().unwrap_or(0..0);
-        Diagnostic::at(codes::TOML_SYNTAX, Span::new(src, r.start, r.end), e.message().trim().to_string())
+        Diagnostic::at(
+            codes::TOML_SYNTAX,
+            Span::new(src, r.start, r.end),
+            e.message().trim().to_string(),
+        )
     })
 }
 
@@ -71,9 +77,10 @@ pub fn span_of(src: SrcId, r: Range<usize>) -> Span {
 pub fn param_value(v: &Spanned<DeValue<'_>>, src: SrcId) -> Result<ParamValue, Diagnostic> {
     let bad = |msg: String| Diagnostic::at(codes::BAD_FIELD, span_of(src, v.span()), msg);
     Ok(match v.get_ref() {
-        DeValue::Integer(i) => {
-            ParamValue::Int(i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()).map_err(|e| bad(e.to_string()))?)
-        }
+        DeValue::Integer(i) => ParamValue::Int(
+            i64::from_str_radix(&i.as_str().replace('_', ""), i.radix())
+                .map_err(|e| bad(e.to_string()))?,
+        ),
         DeValue::Float(f) => match f.as_str().replace('_', "").parse::<f64>() {
             Ok(x) if x.is_finite() => ParamValue::Float(x),
             _ => return Err(bad(format!("`{}` is not a finite number", f.as_str()))),
@@ -91,7 +98,11 @@ pub fn param_value(v: &Spanned<DeValue<'_>>, src: SrcId) -> Result<ParamValue, D
                 match (&ty, pv.ty()) {
                     (None, t) => ty = Some(t),
                     (Some(a), b) if *a != b => {
-                        return Err(Diagnostic::at(codes::BAD_FIELD, span_of(src, v.span()), format!("expected a {a} like the other entries, found a {b}")));
+                        return Err(Diagnostic::at(
+                            codes::BAD_FIELD,
+                            span_of(src, v.span()),
+                            format!("expected a {a} like the other entries, found a {b}"),
+                        ));
                     }
                     _ => {}
                 }
@@ -106,11 +117,26 @@ pub fn param_value(v: &Spanned<DeValue<'_>>, src: SrcId) -> Result<ParamValue, D
     })
 }
 
-const METRIC_KEYS: &[&str] =
-    &["formula", "title", "unit", "better", "target", "description", "hidden", "replaces", "source"];
+const METRIC_KEYS: &[&str] = &[
+    "formula",
+    "title",
+    "unit",
+    "better",
+    "target",
+    "description",
+    "hidden",
+    "replaces",
+    "source",
+];
 
 /// Loads one definition file into `out`, pushing every problem to `diags`.
-pub fn load_file(path: &str, text: &str, sources: &mut SourceMap, out: &mut Definitions, diags: &mut Vec<Diagnostic>) {
+pub fn load_file(
+    path: &str,
+    text: &str,
+    sources: &mut SourceMap,
+    out: &mut Definitions,
+    diags: &mut Vec<Diagnostic>,
+) {
     let src = sources.add_file(path, text);
     let doc = match parse_toml(text, src) {
         Ok(d) => d,
@@ -120,7 +146,11 @@ pub fn load_file(path: &str, text: &str, sources: &mut SourceMap, out: &mut Defi
         match key.get_ref().as_ref() {
             "metric" => {
                 let Some(table) = value.get_ref().as_table() else {
-                    diags.push(Diagnostic::at(codes::BAD_FIELD, span_of(src, value.span()), "`metric` must be a table of metrics"));
+                    diags.push(Diagnostic::at(
+                        codes::BAD_FIELD,
+                        span_of(src, value.span()),
+                        "`metric` must be a table of metrics",
+                    ));
                     continue;
                 };
                 for (id, body) in table.iter() {
@@ -131,22 +161,34 @@ pub fn load_file(path: &str, text: &str, sources: &mut SourceMap, out: &mut Defi
             }
             "params" => {
                 let Some(table) = value.get_ref().as_table() else {
-                    diags.push(Diagnostic::at(codes::BAD_FIELD, span_of(src, value.span()), "`params` must be a table"));
+                    diags.push(Diagnostic::at(
+                        codes::BAD_FIELD,
+                        span_of(src, value.span()),
+                        "`params` must be a table",
+                    ));
                     continue;
                 };
                 for (name, v) in table.iter() {
                     match param_value(v, src) {
                         Ok(value) => {
                             let span = span_of(src, name.span());
-                            out.params.insert(name.get_ref().to_string(), ParamDef { value, span });
+                            out.params
+                                .insert(name.get_ref().to_string(), ParamDef { value, span });
                         }
                         Err(d) => diags.push(d),
                     }
                 }
             }
             other => {
-                let mut d = Diagnostic::at(codes::BAD_FIELD, span_of(src, key.span()), format!("unknown section `{other}`"));
-                d = d.hint(did_you_mean(other, ["metric", "params"]).unwrap_or("a definition file holds `[metric.ID]` and `[params]`".into()));
+                let mut d = Diagnostic::at(
+                    codes::BAD_FIELD,
+                    span_of(src, key.span()),
+                    format!("unknown section `{other}`"),
+                );
+                d = d.hint(
+                    did_you_mean(other, ["metric", "params"])
+                        .unwrap_or("a definition file holds `[metric.ID]` and `[params]`".into()),
+                );
                 diags.push(d);
             }
         }
@@ -165,13 +207,21 @@ fn load_metric(
     let name = id.get_ref().to_string();
     if !is_identifier(&name) {
         diags.push(
-            Diagnostic::at(codes::BAD_FIELD, id_span, format!("metric id `{name}` is not a name"))
-                .hint("ids are letters, digits and `_`, starting with a letter"),
+            Diagnostic::at(
+                codes::BAD_FIELD,
+                id_span,
+                format!("metric id `{name}` is not a name"),
+            )
+            .hint("ids are letters, digits and `_`, starting with a letter"),
         );
         return None;
     }
     let Some(table) = body.get_ref().as_table() else {
-        diags.push(Diagnostic::at(codes::BAD_FIELD, span_of(src, body.span()), format!("`metric.{name}` must be a table")));
+        diags.push(Diagnostic::at(
+            codes::BAD_FIELD,
+            span_of(src, body.span()),
+            format!("`metric.{name}` must be a table"),
+        ));
         return None;
     };
     let mut m = MetricDef {
@@ -193,7 +243,13 @@ fn load_metric(
     let before = diags.len();
     for (key, value) in table.iter() {
         let vspan = span_of(src, value.span());
-        let want = |what: &str| Diagnostic::at(codes::BAD_FIELD, vspan, format!("`{}` must be {what}", key.get_ref()));
+        let want = |what: &str| {
+            Diagnostic::at(
+                codes::BAD_FIELD,
+                vspan,
+                format!("`{}` must be {what}", key.get_ref()),
+            )
+        };
         let string = |diags: &mut Vec<Diagnostic>| match value.get_ref().as_str() {
             Some(s) => Some(s.to_string()),
             None => {
@@ -223,9 +279,12 @@ fn load_metric(
                 m.unit = string(diags);
                 if let Some(u) = &m.unit {
                     if !UNITS.contains(&u.as_str()) {
-                        diags.push(want(&format!("one of {}", UNITS.join(", "))).hint(
-                            did_you_mean(u, UNITS.iter().copied()).unwrap_or("durations take s, min, h or d".into()),
-                        ));
+                        diags.push(
+                            want(&format!("one of {}", UNITS.join(", "))).hint(
+                                did_you_mean(u, UNITS.iter().copied())
+                                    .unwrap_or("durations take s, min, h or d".into()),
+                            ),
+                        );
                     }
                 }
             }
@@ -242,7 +301,11 @@ fn load_metric(
             "hidden" => m.hidden = boolean(diags),
             "replaces" => m.replaces = boolean(diags),
             other => {
-                let mut d = Diagnostic::at(codes::BAD_FIELD, span_of(src, key.span()), format!("unknown field `{other}` in metric `{name}`"));
+                let mut d = Diagnostic::at(
+                    codes::BAD_FIELD,
+                    span_of(src, key.span()),
+                    format!("unknown field `{other}` in metric `{name}`"),
+                );
                 if let Some(h) = did_you_mean(other, METRIC_KEYS.iter().copied()) {
                     d = d.hint(h);
                 } else {
@@ -253,12 +316,19 @@ fn load_metric(
         }
     }
     if !has_formula && diags.len() == before {
-        diags.push(Diagnostic::at(codes::BAD_FIELD, id_span, format!("metric `{name}` has no formula")));
+        diags.push(Diagnostic::at(
+            codes::BAD_FIELD,
+            id_span,
+            format!("metric `{name}` has no formula"),
+        ));
     }
     (has_formula && diags.len() == before).then_some(m)
 }
 
 pub fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }

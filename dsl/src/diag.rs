@@ -79,13 +79,21 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(code: Code, message: impl Into<String>) -> Self {
-        Diagnostic { code, message: message.into(), labels: Vec::new(), hint: None }
+        Diagnostic {
+            code,
+            message: message.into(),
+            labels: Vec::new(),
+            hint: None,
+        }
     }
     pub fn at(code: Code, span: Span, message: impl Into<String>) -> Self {
         Diagnostic::new(code, message).label(span, "")
     }
     pub fn label(mut self, span: Span, message: impl Into<String>) -> Self {
-        self.labels.push(Label { span, message: message.into() });
+        self.labels.push(Label {
+            span,
+            message: message.into(),
+        });
         self
     }
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
@@ -118,22 +126,29 @@ impl fmt::Display for Diagnostics {
 
 impl std::error::Error for Diagnostics {}
 
+#[derive(Debug)]
 struct SourceFile {
     path: String,
     text: String,
 }
 
+#[derive(Debug)]
 enum Source {
     File(usize),
     /// A formula held in a TOML string. `base` is the offset of the formula's
     /// first byte in the file when the string is written verbatim (a literal
     /// string, or a basic string without escapes); otherwise spans fall back
     /// to the whole string literal `lit`.
-    Formula { file: usize, text: String, base: Option<usize>, lit: Range<usize> },
+    Formula {
+        file: usize,
+        text: String,
+        base: Option<usize>,
+        lit: Range<usize>,
+    },
 }
 
 /// Every piece of source text that diagnostics may point into.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
     srcs: Vec<Source>,
@@ -146,14 +161,22 @@ impl SourceMap {
 
     /// Registers a whole file and returns the source id of its text.
     pub fn add_file(&mut self, path: impl Into<String>, text: impl Into<String>) -> SrcId {
-        self.files.push(SourceFile { path: path.into(), text: text.into() });
+        self.files.push(SourceFile {
+            path: path.into(),
+            text: text.into(),
+        });
         self.srcs.push(Source::File(self.files.len() - 1));
         (self.srcs.len() - 1) as SrcId
     }
 
     /// Registers a formula whose TOML string literal (quotes included)
     /// occupies `lit` in the file registered as `file`.
-    pub fn add_formula(&mut self, file: SrcId, text: impl Into<String>, lit: Range<usize>) -> SrcId {
+    pub fn add_formula(
+        &mut self,
+        file: SrcId,
+        text: impl Into<String>,
+        lit: Range<usize>,
+    ) -> SrcId {
         let text = text.into();
         let file = match self.srcs[file as usize] {
             Source::File(f) => f,
@@ -161,7 +184,12 @@ impl SourceMap {
         };
         let raw = self.files[file].text.get(lit.clone()).unwrap_or("");
         let base = verbatim_offset(raw, &text).map(|o| lit.start + o);
-        self.srcs.push(Source::Formula { file, text, base, lit });
+        self.srcs.push(Source::Formula {
+            file,
+            text,
+            base,
+            lit,
+        });
         (self.srcs.len() - 1) as SrcId
     }
 
@@ -176,8 +204,17 @@ impl SourceMap {
     fn resolve(&self, span: Span) -> (usize, Range<usize>) {
         match &self.srcs[span.src as usize] {
             Source::File(f) => (*f, span.start as usize..span.end as usize),
-            Source::Formula { file, base: Some(b), .. } => (*file, b + span.start as usize..b + span.end as usize),
-            Source::Formula { file, base: None, lit, .. } => (*file, lit.clone()),
+            Source::Formula {
+                file,
+                base: Some(b),
+                ..
+            } => (*file, b + span.start as usize..b + span.end as usize),
+            Source::Formula {
+                file,
+                base: None,
+                lit,
+                ..
+            } => (*file, lit.clone()),
         }
     }
 
@@ -234,7 +271,9 @@ pub fn render(diags: &[Diagnostic], sources: &SourceMap) -> String {
         let (file, range) = sources.resolve(primary);
         let path = sources.files[file].path.clone();
         let (_, line, col) = sources.location(primary);
-        let config = Config::default().with_color(false).with_index_type(IndexType::Byte);
+        let config = Config::default()
+            .with_color(false)
+            .with_index_type(IndexType::Byte);
         let mut report = Report::build(ReportKind::Error, (path.clone(), range))
             .with_config(config)
             .with_code(d.code.id)
@@ -251,7 +290,12 @@ pub fn render(diags: &[Diagnostic], sources: &SourceMap) -> String {
         if let Some(h) = &d.hint {
             report = report.with_help(h);
         }
-        let cache = ariadne::sources(sources.files.iter().map(|f| (f.path.clone(), f.text.clone())));
+        let cache = ariadne::sources(
+            sources
+                .files
+                .iter()
+                .map(|f| (f.path.clone(), f.text.clone())),
+        );
         // Rendering into a Vec cannot fail for I/O reasons.
         let _ = report.finish().write(cache, &mut out);
     }
@@ -274,7 +318,10 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// The closest candidate to `name`, if one is close enough to be a likely typo.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     let limit = (name.chars().count() / 3).max(1) + 1;
     candidates
         .into_iter()

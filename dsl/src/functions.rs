@@ -16,7 +16,11 @@ fn arity(args: &[Type], n: usize) -> Result<(), String> {
     if args.len() == n {
         Ok(())
     } else {
-        Err(format!("takes {n} argument{}, found {}", if n == 1 { "" } else { "s" }, args.len()))
+        Err(format!(
+            "takes {n} argument{}, found {}",
+            if n == 1 { "" } else { "s" },
+            args.len()
+        ))
     }
 }
 
@@ -91,7 +95,10 @@ pub const FUNCTIONS: &[Function] = &[
                 return Err(format!("expects a number to round, found {}", args[0]));
             }
             if !matches!(args[1], Type::Int | Type::Null) {
-                return Err(format!("expects an int number of places, found {}", args[1]));
+                return Err(format!(
+                    "expects an int number of places, found {}",
+                    args[1]
+                ));
             }
             Ok(Type::Float)
         },
@@ -118,9 +125,24 @@ pub const FUNCTIONS: &[Function] = &[
             unify_all(args)
         },
     },
-    Function { name: "minutes", signature: "minutes(d)", doc: "A duration in minutes, as a float.", returns: duration_to_float },
-    Function { name: "hours", signature: "hours(d)", doc: "A duration in hours, as a float.", returns: duration_to_float },
-    Function { name: "days", signature: "days(d)", doc: "A duration in days, as a float.", returns: duration_to_float },
+    Function {
+        name: "minutes",
+        signature: "minutes(d)",
+        doc: "A duration in minutes, as a float.",
+        returns: duration_to_float,
+    },
+    Function {
+        name: "hours",
+        signature: "hours(d)",
+        doc: "A duration in hours, as a float.",
+        returns: duration_to_float,
+    },
+    Function {
+        name: "days",
+        signature: "days(d)",
+        doc: "A duration in days, as a float.",
+        returns: duration_to_float,
+    },
     Function {
         name: "weekday",
         signature: "weekday(ts)",

@@ -34,7 +34,10 @@ pub enum ExprKind {
     Column(String),
     /// A parent column reached through relations: `ticket.customer.plan`
     /// has path `[ticket, customer]` and column `plan`.
-    Related { path: Vec<String>, column: String },
+    Related {
+        path: Vec<String>,
+        column: String,
+    },
     Param(String),
     /// `params.map[key]`
     Index(Box<Expr>, Box<Expr>),
@@ -43,16 +46,40 @@ pub enum ExprKind {
     Neg(Box<Expr>),
     Not(Box<Expr>),
     Binary(BinOp, Box<Expr>, Box<Expr>),
-    IsNull { expr: Box<Expr>, negated: bool },
-    In { expr: Box<Expr>, list: Vec<Value>, negated: bool },
-    Between { expr: Box<Expr>, low: Box<Expr>, high: Box<Expr> },
-    If { branches: Vec<(Expr, Expr)>, otherwise: Box<Expr> },
-    Call { func: String, args: Vec<Expr> },
+    IsNull {
+        expr: Box<Expr>,
+        negated: bool,
+    },
+    In {
+        expr: Box<Expr>,
+        list: Vec<Value>,
+        negated: bool,
+    },
+    Between {
+        expr: Box<Expr>,
+        low: Box<Expr>,
+        high: Box<Expr>,
+    },
+    If {
+        branches: Vec<(Expr, Expr)>,
+        otherwise: Box<Expr>,
+    },
+    Call {
+        func: String,
+        args: Vec<Expr>,
+    },
     /// `prev(value by key)`: over the whole table, ordered by its time column.
-    Window { func: WindowFunc, value: Box<Expr>, key: Box<Expr> },
+    Window {
+        func: WindowFunc,
+        value: Box<Expr>,
+        key: Box<Expr>,
+    },
     Aggregate(Box<Aggregate>),
     /// A reference to another metric, with its checked definition.
-    Metric { id: String, expr: Box<Expr> },
+    Metric {
+        id: String,
+        expr: Box<Expr>,
+    },
 }
 
 /// Which rows an aggregate sees in a period.
@@ -88,19 +115,28 @@ impl Expr {
         f(self);
         let mut each = |e: &'a Expr| e.walk(f);
         match &self.kind {
-            ExprKind::Lit(_) | ExprKind::Column(_) | ExprKind::Related { .. } | ExprKind::Param(_) => {}
+            ExprKind::Lit(_)
+            | ExprKind::Column(_)
+            | ExprKind::Related { .. }
+            | ExprKind::Param(_) => {}
             ExprKind::PeriodStart | ExprKind::PeriodEnd => {}
             ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
                 each(a);
                 each(b);
             }
-            ExprKind::Neg(a) | ExprKind::Not(a) | ExprKind::IsNull { expr: a, .. } | ExprKind::In { expr: a, .. } => each(a),
+            ExprKind::Neg(a)
+            | ExprKind::Not(a)
+            | ExprKind::IsNull { expr: a, .. }
+            | ExprKind::In { expr: a, .. } => each(a),
             ExprKind::Between { expr, low, high } => {
                 each(expr);
                 each(low);
                 each(high);
             }
-            ExprKind::If { branches, otherwise } => {
+            ExprKind::If {
+                branches,
+                otherwise,
+            } => {
                 for (c, v) in branches {
                     each(c);
                     each(v);
@@ -160,7 +196,11 @@ fn write_tree(e: &Expr, depth: usize, out: &mut String) {
         ExprKind::IsNull { negated, .. } => if *negated { "is not null" } else { "is null" }.into(),
         ExprKind::In { list, negated, .. } => {
             let items: Vec<String> = list.iter().map(|v| v.to_string()).collect();
-            format!("{}in [{}]", if *negated { "not " } else { "" }, items.join(", "))
+            format!(
+                "{}in [{}]",
+                if *negated { "not " } else { "" },
+                items.join(", ")
+            )
         }
         ExprKind::Between { .. } => "between".into(),
         ExprKind::If { .. } => "if".into(),
@@ -173,7 +213,11 @@ fn write_tree(e: &Expr, depth: usize, out: &mut String) {
                 Axis::All => "@all".into(),
             };
             let frac = a.fraction.map(|f| format!(" {f}")).unwrap_or_default();
-            let per = a.parent_relation.as_ref().map(|r| format!(" per parent row via {r}")).unwrap_or_default();
+            let per = a
+                .parent_relation
+                .as_ref()
+                .map(|r| format!(" per parent row via {r}"))
+                .unwrap_or_default();
             format!("{}{frac} {}{axis}{per}", a.func.name(), a.table)
         }
         ExprKind::Metric { id, .. } => format!("metric {id}"),
@@ -201,13 +245,19 @@ fn write_tree(e: &Expr, depth: usize, out: &mut String) {
             child(a, out);
             child(b, out);
         }
-        ExprKind::Neg(a) | ExprKind::Not(a) | ExprKind::IsNull { expr: a, .. } | ExprKind::In { expr: a, .. } => child(a, out),
+        ExprKind::Neg(a)
+        | ExprKind::Not(a)
+        | ExprKind::IsNull { expr: a, .. }
+        | ExprKind::In { expr: a, .. } => child(a, out),
         ExprKind::Between { expr, low, high } => {
             child(expr, out);
             child(low, out);
             child(high, out);
         }
-        ExprKind::If { branches, otherwise } => {
+        ExprKind::If {
+            branches,
+            otherwise,
+        } => {
             for (c, v) in branches {
                 child(c, out);
                 child(v, out);

@@ -6,7 +6,7 @@ use pest::iterators::Pair;
 use pest::Parser as _;
 use pest_derive::Parser;
 
-use crate::ast::{Aggregate, AggFunc, Axis, BinOp, Expr, ExprKind, Ident, Span, SrcId, WindowFunc};
+use crate::ast::{AggFunc, Aggregate, Axis, BinOp, Expr, ExprKind, Ident, Span, SrcId, WindowFunc};
 use crate::diag::{codes, Diagnostic};
 
 #[derive(Parser)]
@@ -23,7 +23,8 @@ pub const MAX_CHAIN: usize = 256;
 /// in the [`crate::SourceMap`]; every span of the result refers to it.
 pub fn parse(text: &str, src: SrcId) -> Result<Expr, Diagnostic> {
     check_nesting(text, src)?;
-    let mut pairs = FormulaParser::parse(Rule::formula, text).map_err(|e| syntax_error(e, text, src))?;
+    let mut pairs =
+        FormulaParser::parse(Rule::formula, text).map_err(|e| syntax_error(e, text, src))?;
     let formula = pairs.next().expect("formula rule always yields a pair");
     let expr = formula.into_inner().next().expect("formula holds an expr");
     let b = Builder { src };
@@ -50,8 +51,12 @@ fn check_nesting(text: &str, src: SrcId) -> Result<(), Diagnostic> {
                 _ => {}
             }
             if depth > MAX_DEPTH {
-                return Err(Diagnostic::at(codes::TOO_DEEP, Span::new(src, w, i), "`if` nested too deeply")
-                    .hint(format!("at most {MAX_DEPTH} levels of nesting are allowed")));
+                return Err(Diagnostic::at(
+                    codes::TOO_DEEP,
+                    Span::new(src, w, i),
+                    "`if` nested too deeply",
+                )
+                .hint(format!("at most {MAX_DEPTH} levels of nesting are allowed")));
             }
         }
         if in_string {
@@ -68,8 +73,14 @@ fn check_nesting(text: &str, src: SrcId) -> Result<(), Diagnostic> {
             '(' | '[' => {
                 depth += 1;
                 if depth > MAX_DEPTH {
-                    return Err(Diagnostic::at(codes::TOO_DEEP, Span::new(src, i, i + 1), "brackets nested too deeply")
-                        .hint(format!("at most {MAX_DEPTH} levels of brackets are allowed")));
+                    return Err(Diagnostic::at(
+                        codes::TOO_DEEP,
+                        Span::new(src, i, i + 1),
+                        "brackets nested too deeply",
+                    )
+                    .hint(format!(
+                        "at most {MAX_DEPTH} levels of brackets are allowed"
+                    )));
                 }
             }
             ')' | ']' => depth = depth.saturating_sub(1),
@@ -83,7 +94,9 @@ fn check_nesting(text: &str, src: SrcId) -> Result<(), Diagnostic> {
 fn rule_name(rule: &Rule) -> &'static str {
     match rule {
         Rule::EOI => "end of formula",
-        Rule::expr | Rule::or_expr | Rule::and_expr | Rule::not_expr | Rule::cmp_expr => "an expression",
+        Rule::expr | Rule::or_expr | Rule::and_expr | Rule::not_expr | Rule::cmp_expr => {
+            "an expression"
+        }
         Rule::sum_expr | Rule::prod_expr | Rule::unary_expr | Rule::postfix_expr => "an expression",
         Rule::cmp_op => "a comparison",
         Rule::add_op => "`+` or `-`",
@@ -121,8 +134,16 @@ fn syntax_error(e: pest::error::Error<Rule>, text: &str, src: SrcId) -> Diagnost
         pest::error::InputLocation::Pos(p) => p,
         pest::error::InputLocation::Span((s, _)) => s,
     };
-    let found: String = text[pos..].chars().take_while(|c| !c.is_whitespace()).take(20).collect();
-    let found_desc = if pos >= text.len() { "end of formula".to_string() } else { format!("`{found}`") };
+    let found: String = text[pos..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .take(20)
+        .collect();
+    let found_desc = if pos >= text.len() {
+        "end of formula".to_string()
+    } else {
+        format!("`{found}`")
+    };
     let expected = match &e.variant {
         pest::error::ErrorVariant::ParsingError { positives, .. } => {
             let mut names: Vec<&str> = positives.iter().map(rule_name).collect();
@@ -175,7 +196,10 @@ impl Builder {
     }
 
     fn ident(&self, p: Pair<Rule>) -> Ident {
-        Ident { name: p.as_str().to_string(), span: self.span(&p) }
+        Ident {
+            name: p.as_str().to_string(),
+            span: self.span(&p),
+        }
     }
 
     /// Builds an expression and reports its depth (the longest path to a
@@ -206,7 +230,9 @@ impl Builder {
                 let span = self.span(&p);
                 let mut it = p.into_inner();
                 let (left, dl) = self.expr(it.next().expect("comparison operand"))?;
-                let Some(tail) = it.next() else { return Ok((left, dl)) };
+                let Some(tail) = it.next() else {
+                    return Ok((left, dl));
+                };
                 let tail_rule = tail.as_rule();
                 let mut parts = tail.into_inner();
                 let kind = match tail_rule {
@@ -220,16 +246,34 @@ impl Builder {
                             _ => BinOp::Ge,
                         };
                         let (r, dr) = self.expr(parts.next().expect("right operand"))?;
-                        return Ok((Self::mk(ExprKind::Binary(op, Box::new(left), Box::new(r)), span), dl.max(dr) + 1));
+                        return Ok((
+                            Self::mk(ExprKind::Binary(op, Box::new(left), Box::new(r)), span),
+                            dl.max(dr) + 1,
+                        ));
                     }
-                    Rule::is_null => ExprKind::IsNull { expr: Box::new(left), negated: false },
-                    Rule::is_not_null => ExprKind::IsNull { expr: Box::new(left), negated: true },
+                    Rule::is_null => ExprKind::IsNull {
+                        expr: Box::new(left),
+                        negated: false,
+                    },
+                    Rule::is_not_null => ExprKind::IsNull {
+                        expr: Box::new(left),
+                        negated: true,
+                    },
                     Rule::in_list | Rule::not_in => {
-                        let list = parts.find(|q| q.as_rule() == Rule::sum_expr).expect("in operand");
+                        let list = parts
+                            .find(|q| q.as_rule() == Rule::sum_expr)
+                            .expect("in operand");
                         let (l, dr) = self.expr(list)?;
                         let negated = tail_rule == Rule::not_in;
                         return Ok((
-                            Self::mk(ExprKind::In { expr: Box::new(left), list: Box::new(l), negated }, span),
+                            Self::mk(
+                                ExprKind::In {
+                                    expr: Box::new(left),
+                                    list: Box::new(l),
+                                    negated,
+                                },
+                                span,
+                            ),
                             dl.max(dr) + 1,
                         ));
                     }
@@ -237,7 +281,11 @@ impl Builder {
                         let mut ops = parts.filter(|q| q.as_rule() == Rule::sum_expr);
                         let (low, d1) = self.expr(ops.next().expect("between low"))?;
                         let (high, d2) = self.expr(ops.next().expect("between high"))?;
-                        let kind = ExprKind::Between { expr: Box::new(left), low: Box::new(low), high: Box::new(high) };
+                        let kind = ExprKind::Between {
+                            expr: Box::new(left),
+                            low: Box::new(low),
+                            high: Box::new(high),
+                        };
                         return Ok((Self::mk(kind, span), dl.max(d1).max(d2) + 1));
                     }
                     r => unreachable!("comparison tail {r:?}"),
@@ -280,7 +328,8 @@ impl Builder {
                             e = Self::mk(ExprKind::Field(Box::new(e), name), span);
                         }
                         _ => {
-                            let (i, di) = self.expr(q.into_inner().next().expect("index expression"))?;
+                            let (i, di) =
+                                self.expr(q.into_inner().next().expect("index expression"))?;
                             d = d.max(di);
                             e = Self::mk(ExprKind::Index(Box::new(e), Box::new(i)), span);
                         }
@@ -327,20 +376,36 @@ impl Builder {
                 if !s.contains(['.', 'e', 'E']) {
                     match s.parse::<i64>() {
                         Ok(v) => leaf(ExprKind::Int(v)),
-                        Err(_) => Err(Diagnostic::at(codes::BAD_LITERAL, span, format!("integer `{s}` is too large"))
-                            .hint("integers are 64-bit; write a float like `1.0e20` for larger values")),
+                        Err(_) => Err(Diagnostic::at(
+                            codes::BAD_LITERAL,
+                            span,
+                            format!("integer `{s}` is too large"),
+                        )
+                        .hint(
+                            "integers are 64-bit; write a float like `1.0e20` for larger values",
+                        )),
                     }
                 } else {
-                    let v: f64 = s.parse().map_err(|_| Diagnostic::at(codes::BAD_LITERAL, span, "invalid number"))?;
+                    let v: f64 = s
+                        .parse()
+                        .map_err(|_| Diagnostic::at(codes::BAD_LITERAL, span, "invalid number"))?;
                     if !v.is_finite() {
-                        return Err(Diagnostic::at(codes::BAD_LITERAL, span, format!("number `{s}` is out of range")));
+                        return Err(Diagnostic::at(
+                            codes::BAD_LITERAL,
+                            span,
+                            format!("number `{s}` is out of range"),
+                        ));
                     }
                     leaf(ExprKind::Float(v))
                 }
             }
             Rule::duration => match parse_duration_literal(p.as_str()) {
                 Some(us) => leaf(ExprKind::Duration(us)),
-                None => Err(Diagnostic::at(codes::BAD_LITERAL, span, format!("duration `{}` is out of range", p.as_str()))),
+                None => Err(Diagnostic::at(
+                    codes::BAD_LITERAL,
+                    span,
+                    format!("duration `{}` is out of range", p.as_str()),
+                )),
             },
             Rule::string => {
                 let raw = p.into_inner().next().map(|q| q.as_str()).unwrap_or("");
@@ -350,8 +415,12 @@ impl Builder {
             Rule::kw_false => leaf(ExprKind::Bool(false)),
             Rule::kw_null => leaf(ExprKind::Null),
             Rule::ident => leaf(ExprKind::Ident(p.as_str().to_string())),
-            Rule::params_ref => leaf(ExprKind::Param(self.ident(p.into_inner().next().expect("param name")))),
-            Rule::period_ref => leaf(ExprKind::Period(self.ident(p.into_inner().next().expect("period field")))),
+            Rule::params_ref => leaf(ExprKind::Param(
+                self.ident(p.into_inner().next().expect("param name")),
+            )),
+            Rule::period_ref => leaf(ExprKind::Period(
+                self.ident(p.into_inner().next().expect("period field")),
+            )),
             Rule::paren => self.expr(p),
             Rule::list => {
                 let mut items = Vec::new();
@@ -367,7 +436,9 @@ impl Builder {
                 let mut parts: Vec<Pair<Rule>> = Vec::new();
                 for q in p.into_inner() {
                     match q.as_rule() {
-                        Rule::elif_arm => parts.extend(q.into_inner().filter(|x| x.as_rule() == Rule::expr)),
+                        Rule::elif_arm => {
+                            parts.extend(q.into_inner().filter(|x| x.as_rule() == Rule::expr))
+                        }
                         Rule::expr => parts.push(q),
                         _ => {}
                     }
@@ -385,16 +456,33 @@ impl Builder {
                 while let (Some(c), Some(v)) = (it.next(), it.next()) {
                     branches.push((c, v));
                 }
-                Ok((Self::mk(ExprKind::If { branches, otherwise: Box::new(otherwise) }, span), d + 1))
+                Ok((
+                    Self::mk(
+                        ExprKind::If {
+                            branches,
+                            otherwise: Box::new(otherwise),
+                        },
+                        span,
+                    ),
+                    d + 1,
+                ))
             }
             Rule::aggregate => self.aggregate(p),
             Rule::window => {
                 let mut it = p.into_inner();
-                let func = if it.next().expect("window name").as_str() == "prev" { WindowFunc::Prev } else { WindowFunc::Next };
+                let func = if it.next().expect("window name").as_str() == "prev" {
+                    WindowFunc::Prev
+                } else {
+                    WindowFunc::Next
+                };
                 let mut exprs = it.filter(|q| q.as_rule() == Rule::expr);
                 let (value, d1) = self.expr(exprs.next().expect("window value"))?;
                 let (key, d2) = self.expr(exprs.next().expect("window key"))?;
-                let kind = ExprKind::Window { func, value: Box::new(value), key: Box::new(key) };
+                let kind = ExprKind::Window {
+                    func,
+                    value: Box::new(value),
+                    key: Box::new(key),
+                };
                 Ok((Self::mk(kind, span), d1.max(d2) + 1))
             }
             Rule::call => {
@@ -416,7 +504,8 @@ impl Builder {
     fn aggregate(&self, p: Pair<Rule>) -> Built {
         let span = self.span(&p);
         let mut it = p.into_inner();
-        let func = AggFunc::from_name(it.next().expect("aggregate name").as_str()).expect("grammar lists only aggregates");
+        let func = AggFunc::from_name(it.next().expect("aggregate name").as_str())
+            .expect("grammar lists only aggregates");
         let mut source = it.next().expect("aggregate source").into_inner();
         let table = self.ident(source.next().expect("table name"));
         let mut depth = 0;
@@ -448,14 +537,24 @@ impl Builder {
                     }
                 }
                 _ => {
-                    let pred = q.into_inner().find(|x| x.as_rule() == Rule::expr).expect("where predicate");
+                    let pred = q
+                        .into_inner()
+                        .find(|x| x.as_rule() == Rule::expr)
+                        .expect("where predicate");
                     let (w, d) = self.expr(pred)?;
                     depth = depth.max(d);
                     filter = Some(Box::new(w));
                 }
             }
         }
-        let agg = Aggregate { func, table, axis, arg, extra, filter };
+        let agg = Aggregate {
+            func,
+            table,
+            axis,
+            arg,
+            extra,
+            filter,
+        };
         Ok((Self::mk(ExprKind::Aggregate(agg), span), depth + 1))
     }
 }
@@ -464,15 +563,21 @@ impl Builder {
 /// deep would overflow the stack of every later walk, even its `Drop`.
 fn too_deep(depth: usize, span: Span) -> Result<(), Diagnostic> {
     if depth > MAX_CHAIN {
-        return Err(Diagnostic::at(codes::TOO_DEEP, span, format!("formula is more than {MAX_CHAIN} levels deep"))
-            .hint("split it into metrics"));
+        return Err(Diagnostic::at(
+            codes::TOO_DEEP,
+            span,
+            format!("formula is more than {MAX_CHAIN} levels deep"),
+        )
+        .hint("split it into metrics"));
     }
     Ok(())
 }
 
 /// Reads a duration written as a literal (`1h30m`), validating the shape.
 pub fn parse_duration_text(s: &str) -> Option<i64> {
-    let ok = !s.is_empty() && s.starts_with(|c: char| c.is_ascii_digit()) && !s.ends_with(|c: char| c.is_ascii_digit());
+    let ok = !s.is_empty()
+        && s.starts_with(|c: char| c.is_ascii_digit())
+        && !s.ends_with(|c: char| c.is_ascii_digit());
     if ok {
         parse_duration_literal(s)
     } else {
@@ -540,10 +645,18 @@ mod tests {
         assert_eq!(p("a + b * c").to_string(), "a + b * c");
         assert_eq!(p("(a + b) * c").to_string(), "(a + b) * c");
         assert_eq!(p("a - (b - c)").to_string(), "a - (b - c)");
-        assert_eq!(p("not a == 1 and b or c").to_string(), "not a == 1 and b or c");
-        assert_eq!(p("escalations / tickets * 100").to_string(), "escalations / tickets * 100");
+        assert_eq!(
+            p("not a == 1 and b or c").to_string(),
+            "not a == 1 and b or c"
+        );
+        assert_eq!(
+            p("escalations / tickets * 100").to_string(),
+            "escalations / tickets * 100"
+        );
         let e = p("escalations / tickets * 100");
-        let ExprKind::Binary(BinOp::Mul, l, _) = e.kind else { panic!("mul at the root") };
+        let ExprKind::Binary(BinOp::Mul, l, _) = e.kind else {
+            panic!("mul at the root")
+        };
         assert!(matches!(l.kind, ExprKind::Binary(BinOp::Div, ..)));
     }
 
@@ -580,7 +693,11 @@ mod tests {
         let e = parse("count(tickets where )", 0).unwrap_err();
         assert_eq!(e.code, codes::SYNTAX);
         assert_eq!(e.primary().unwrap().start, 20);
-        assert!(e.message.contains("expected an expression"), "{}", e.message);
+        assert!(
+            e.message.contains("expected an expression"),
+            "{}",
+            e.message
+        );
         let e = parse("a % b", 0).unwrap_err();
         assert!(e.hint.unwrap().contains("unit"));
     }

@@ -50,7 +50,9 @@ impl ParamValue {
             ParamValue::Bool(_) => Type::Bool,
             ParamValue::Str(_) => Type::String,
             ParamValue::Duration(_) => Type::Duration,
-            ParamValue::Map(m) => Type::Map(Box::new(m.values().next().map(|v| v.ty()).unwrap_or(Type::Null))),
+            ParamValue::Map(m) => Type::Map(Box::new(
+                m.values().next().map(|v| v.ty()).unwrap_or(Type::Null),
+            )),
         }
     }
 
@@ -76,7 +78,10 @@ impl ParamValue {
             (Some(ParamValue::Float(_)), ParamValue::Int(i)) => Ok(ParamValue::Float(i as f64)),
             (Some(ParamValue::Str(_)), _) => Ok(ParamValue::Str(text.to_string())),
             (Some(l), v) if l.ty() == v.ty() => Ok(v),
-            (Some(l), _) => Err(format!("expected a {} like the value it replaces, found `{text}`", l.ty())),
+            (Some(l), _) => Err(format!(
+                "expected a {} like the value it replaces, found `{text}`",
+                l.ty()
+            )),
         }
     }
 }
@@ -92,7 +97,13 @@ impl Schema {
     pub fn relation_to(&self, child: &str, parent: &str) -> Vec<(&str, &Relation)> {
         self.tables
             .get(child)
-            .map(|t| t.relations.iter().filter(|(_, r)| r.table == parent).map(|(n, r)| (n.as_str(), r)).collect())
+            .map(|t| {
+                t.relations
+                    .iter()
+                    .filter(|(_, r)| r.table == parent)
+                    .map(|(n, r)| (n.as_str(), r))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }

@@ -40,7 +40,10 @@ pub struct StrBuilder {
 
 impl StrBuilder {
     pub fn with_capacity(n: usize) -> Self {
-        StrBuilder { codes: Vec::with_capacity(n), ..Default::default() }
+        StrBuilder {
+            codes: Vec::with_capacity(n),
+            ..Default::default()
+        }
     }
     pub fn push(&mut self, s: &str) {
         let code = match self.index.get(s) {
@@ -56,7 +59,10 @@ impl StrBuilder {
         self.codes.push(code);
     }
     pub fn finish(self) -> StrVec {
-        StrVec { codes: self.codes, dict: Arc::new(self.dict) }
+        StrVec {
+            codes: self.codes,
+            dict: Arc::new(self.dict),
+        }
     }
 }
 

@@ -30,6 +30,9 @@ pub struct ColumnSpec {
     pub source: String,
     /// One of `Int`, `Float`, `Bool`, `String`, `Timestamp`, `Duration`.
     pub ty: Type,
+    /// Whether an empty value (a null token) is allowed. A null in a
+    /// required column is an error, never a silently skipped row.
+    pub nullable: bool,
 }
 
 impl ColumnSpec {
@@ -39,6 +42,7 @@ impl ColumnSpec {
             name: name.to_string(),
             source: name.to_string(),
             ty,
+            nullable: true,
         }
     }
 }
@@ -187,6 +191,14 @@ impl Reader<'_> {
         }
     }
 
+    fn push_null(&mut self, k: usize) -> Result<(), String> {
+        if !self.specs[k].nullable {
+            return Err("a value is required here (the column is not nullable)".into());
+        }
+        self.cols[k].push_null();
+        Ok(())
+    }
+
     fn is_null(&self, text: &str) -> bool {
         self.opts.null_tokens.iter().any(|t| t == text)
     }
@@ -233,8 +245,7 @@ impl Reader<'_> {
                 let null =
                     self.is_null(text) || (self.cols[k].trims() && self.is_null(text.trim()));
                 let res = if null {
-                    self.cols[k].push_null();
-                    Ok(())
+                    self.push_null(k)
                 } else {
                     self.cols[k].push_text(text, self.opts.tz)
                 };
@@ -383,14 +394,8 @@ impl Reader<'_> {
             for k in 0..self.specs.len() {
                 let spec = &self.specs[k];
                 let res = match obj.get(&spec.source) {
-                    None | Some(Value::Null) => {
-                        self.cols[k].push_null();
-                        Ok(())
-                    }
-                    Some(Value::String(s)) if self.is_null(s) => {
-                        self.cols[k].push_null();
-                        Ok(())
-                    }
+                    None | Some(Value::Null) => self.push_null(k),
+                    Some(Value::String(s)) if self.is_null(s) => self.push_null(k),
                     Some(v) => self.cols[k].push_json(v, self.opts.tz),
                 };
                 if let Err(m) = res {
@@ -951,6 +956,7 @@ mod tests {
                 name: "agent_id".into(),
                 source: "assignee".into(),
                 ty: Type::String,
+                nullable: true,
             },
         ];
         let e = read_table("tickets", &p, &specs, &ReadOptions::default()).unwrap_err();

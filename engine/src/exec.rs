@@ -1,0 +1,478 @@
+//! The executor: evaluates typed IR over column batches.
+//!
+//! Row expressions run over a selection of a table's rows (a batch);
+//! metric expressions run over the cells of the result grid (period ×
+//! group), where each aggregate has already been computed in a fused pass
+//! per table and period axis (see `run.rs`).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use chrono_tz::Tz;
+use indexmap::IndexMap;
+use kpi_dsl::ast::{BinOp, WindowFunc};
+use kpi_dsl::ir::{self, Axis, ExprKind as K};
+use kpi_dsl::{ParamValue, Schema, Type};
+
+use crate::agg::Accumulator;
+use crate::column::{Column, Data, Table};
+use crate::kernels::{self, get, V};
+
+/// Identity of an IR node for caches: its address (the IR outlives a run).
+pub(crate) fn id<T>(x: &T) -> usize {
+    x as *const T as usize
+}
+
+/// What an expression is evaluated over.
+pub(crate) enum Frame<'f> {
+    /// A batch of rows of `table`, in the period `period` (index, bounds) if any.
+    Rows {
+        table: &'f str,
+        rows: &'f [u32],
+        period: Option<(usize, (i64, i64))>,
+    },
+    /// The cells of the result grid: cell `i` is period `i / groups`, group `i % groups`.
+    Cells {
+        periods: &'f [(i64, i64)],
+        groups: usize,
+        aggs: &'f HashMap<usize, Column>,
+    },
+    /// One instant computation per period (`T@expr`).
+    Instant { period: (i64, i64) },
+}
+
+impl Frame<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Frame::Rows { rows, .. } => rows.len(),
+            Frame::Cells {
+                periods, groups, ..
+            } => periods.len() * groups,
+            Frame::Instant { .. } => 1,
+        }
+    }
+}
+
+pub(crate) struct Exec<'a> {
+    pub schema: &'a Schema,
+    pub params: &'a IndexMap<String, ParamValue>,
+    pub tz: Tz,
+    pub data: &'a IndexMap<String, Table>,
+    /// `(table, relation)` → the parent row of each row.
+    parents: RefCell<HashMap<(String, String), Rc<Vec<Option<u32>>>>>,
+    /// Window columns over whole tables, by IR node.
+    windows: RefCell<HashMap<usize, Rc<Column>>>,
+    /// Child aggregates per parent row, by IR node and period.
+    children: RefCell<HashMap<(usize, Option<usize>), Rc<Column>>>,
+}
+
+pub(crate) type R<T> = Result<T, String>;
+
+impl<'a> Exec<'a> {
+    pub fn new(
+        schema: &'a Schema,
+        params: &'a IndexMap<String, ParamValue>,
+        tz: Tz,
+        data: &'a IndexMap<String, Table>,
+    ) -> Self {
+        Exec {
+            schema,
+            params,
+            tz,
+            data,
+            parents: Default::default(),
+            windows: Default::default(),
+            children: Default::default(),
+        }
+    }
+
+    pub fn table(&self, name: &str) -> R<&'a Table> {
+        self.data
+            .get(name)
+            .ok_or_else(|| format!("internal: table `{name}` was not loaded"))
+    }
+
+    pub fn column(&self, table: &str, name: &str) -> R<&'a Column> {
+        self.table(table)?
+            .columns
+            .get(name)
+            .ok_or_else(|| format!("internal: column `{table}.{name}` was not loaded"))
+    }
+
+    /// The parent row of every row of `table` through `relation`. Keys are
+    /// compared by value as text, so integer and string ids meet.
+    pub fn parents(&self, table: &str, relation: &str) -> R<Rc<Vec<Option<u32>>>> {
+        let key = (table.to_string(), relation.to_string());
+        if let Some(p) = self.parents.borrow().get(&key) {
+            return Ok(p.clone());
+        }
+        let rel = &self.schema.tables[table].relations[relation];
+        let parent_keys = self.column(&rel.table, &rel.key)?;
+        let mut index: HashMap<String, u32> = HashMap::with_capacity(parent_keys.len());
+        for i in 0..parent_keys.len() {
+            if let Some(k) = kernels::key_text(get(parent_keys, i)) {
+                if index.insert(k.clone(), i as u32).is_some() {
+                    return Err(format!(
+                        "table `{}` has the key {} = `{k}` more than once, so `{table}.{relation}` cannot tell which row is meant",
+                        rel.table, rel.key
+                    ));
+                }
+            }
+        }
+        let child_keys = self.column(table, &rel.column)?;
+        let out: Vec<Option<u32>> = (0..child_keys.len())
+            .map(|i| kernels::key_text(get(child_keys, i)).and_then(|k| index.get(&k).copied()))
+            .collect();
+        let out = Rc::new(out);
+        self.parents.borrow_mut().insert(key, out.clone());
+        Ok(out)
+    }
+
+    /// Follows a relation path from the rows of `table`; `None` where a
+    /// row has no related row.
+    pub fn follow(
+        &self,
+        table: &str,
+        rows: &[u32],
+        path: &[String],
+    ) -> R<(String, Vec<Option<u32>>)> {
+        let mut t = table.to_string();
+        let mut idx: Vec<Option<u32>> = rows.iter().map(|&r| Some(r)).collect();
+        for rel in path {
+            let parents = self.parents(&t, rel)?;
+            for i in idx.iter_mut() {
+                *i = i.and_then(|r| parents[r as usize]);
+            }
+            t = self.schema.tables[&t].relations[rel].table.clone();
+        }
+        Ok((t, idx))
+    }
+
+    pub fn eval(&self, e: &ir::Expr, f: &Frame<'_>) -> R<Column> {
+        let n = f.len();
+        let out = match &e.kind {
+            K::Lit(v) => kernels::broadcast(v, &e.ty, n),
+            K::Column(c) => match f {
+                Frame::Rows { table, rows, .. } => kernels::gather(self.column(table, c)?, rows),
+                _ => return Err(format!("internal: column `{c}` outside a row")),
+            },
+            K::Related { path, column } => match f {
+                Frame::Rows { table, rows, .. } => {
+                    let (t, idx) = self.follow(table, rows, path)?;
+                    kernels::gather_opt(self.column(&t, column)?, &idx)
+                }
+                _ => return Err("internal: related column outside a row".into()),
+            },
+            K::Param(name) => match kpi_dsl::check::param_constant(&self.params[name]) {
+                Some(v) => kernels::broadcast(&v, &e.ty, n),
+                None => {
+                    return Err(format!(
+                        "internal: parameter table `{name}` used without a key"
+                    ))
+                }
+            },
+            K::Index(base, key) => {
+                let K::Param(name) = &base.kind else {
+                    return Err("internal: index of a non-parameter".into());
+                };
+                let ParamValue::Map(map) = &self.params[name] else {
+                    return Err(format!("internal: `{name}` is not a table"));
+                };
+                let keys = self.eval(key, f)?;
+                let mut b = kernels::Builder::new(&e.ty, n);
+                for i in 0..n {
+                    let v = match get(&keys, i) {
+                        V::S(k) => map.get(k).and_then(kpi_dsl::check::param_constant),
+                        _ => None,
+                    };
+                    match &v {
+                        Some(v) => b.push(value_v(v))?,
+                        None => b.push(V::Null)?,
+                    }
+                }
+                b.finish()
+            }
+            K::PeriodStart | K::PeriodEnd => {
+                let pick = |p: (i64, i64)| {
+                    if matches!(e.kind, K::PeriodStart) {
+                        p.0
+                    } else {
+                        p.1
+                    }
+                };
+                match f {
+                    Frame::Rows {
+                        period: Some((_, p)),
+                        ..
+                    }
+                    | Frame::Instant { period: p } => {
+                        Column::new(Data::Timestamp(vec![pick(*p); n]), None)
+                    }
+                    Frame::Rows { period: None, .. } => {
+                        kernels::broadcast(&ir::Value::Null, &Type::Timestamp, n)
+                    }
+                    Frame::Cells {
+                        periods, groups, ..
+                    } => Column::new(
+                        Data::Timestamp((0..n).map(|i| pick(periods[i / groups])).collect()),
+                        None,
+                    ),
+                }
+            }
+            K::Neg(x) => kernels::neg(&self.eval(x, f)?)?,
+            K::Not(x) => kernels::not(&self.eval(x, f)?)?,
+            K::Binary(op, l, r) => {
+                kernels::binary(*op, &self.eval(l, f)?, &self.eval(r, f)?, &e.ty)?
+            }
+            K::IsNull { expr, negated } => kernels::is_null(&self.eval(expr, f)?, *negated),
+            K::In {
+                expr,
+                list,
+                negated,
+            } => kernels::in_list(&self.eval(expr, f)?, list, *negated)?,
+            K::Between { expr, low, high } => {
+                let x = self.eval(expr, f)?;
+                let ge = kernels::binary(BinOp::Ge, &x, &self.eval(low, f)?, &Type::Bool)?;
+                let le = kernels::binary(BinOp::Le, &x, &self.eval(high, f)?, &Type::Bool)?;
+                kernels::binary(BinOp::And, &ge, &le, &Type::Bool)?
+            }
+            K::If {
+                branches,
+                otherwise,
+            } => {
+                let mut bs = Vec::new();
+                for (c, v) in branches {
+                    bs.push((self.eval(c, f)?, self.eval(v, f)?));
+                }
+                kernels::choose(&bs, &self.eval(otherwise, f)?, &e.ty)?
+            }
+            K::Call { func, args } => {
+                let cols: Vec<Column> = args.iter().map(|a| self.eval(a, f)).collect::<R<_>>()?;
+                kernels::call(func, &cols, &e.ty, self.tz, n)?
+            }
+            K::Window { func, value, key } => match f {
+                Frame::Rows { table, rows, .. } => {
+                    kernels::gather(&*self.window(e, *func, value, key, table)?, rows)
+                }
+                _ => return Err("internal: window outside a row".into()),
+            },
+            K::Aggregate(a) => match f {
+                Frame::Cells { aggs, .. } => aggs.get(&id(&**a)).cloned().ok_or_else(|| {
+                    format!("internal: aggregate over `{}` was not planned", a.table)
+                })?,
+                Frame::Rows {
+                    table,
+                    rows,
+                    period,
+                } => kernels::gather(&*self.child_aggregate(a, table, *period)?, rows),
+                Frame::Instant { .. } => return Err("internal: aggregate in an instant".into()),
+            },
+            K::Metric { expr, .. } => self.eval(expr, f)?,
+        };
+        debug_assert!(
+            out.ty() == e.ty
+                || e.ty == Type::Null
+                || (e.ty == Type::Float && out.ty() == Type::Float),
+            "evaluation returned {} where {} was planned for {:?}",
+            out.ty(),
+            e.ty,
+            e.kind
+        );
+        Ok(out)
+    }
+
+    /// `prev/next(value by key)` over the whole table, ordered by its time
+    /// column (ties by row order): one sort per expression.
+    fn window(
+        &self,
+        node: &ir::Expr,
+        func: WindowFunc,
+        value: &ir::Expr,
+        key: &ir::Expr,
+        table: &str,
+    ) -> R<Rc<Column>> {
+        if let Some(c) = self.windows.borrow().get(&id(node)) {
+            return Ok(c.clone());
+        }
+        let t = self.table(table)?;
+        let all: Vec<u32> = (0..t.len as u32).collect();
+        let frame = Frame::Rows {
+            table,
+            rows: &all,
+            period: None,
+        };
+        let values = self.eval(value, &frame)?;
+        let keys = self.eval(key, &frame)?;
+        let time_col = self.schema.tables[table]
+            .time
+            .as_ref()
+            .ok_or("internal: window without a time column")?;
+        let time = self.column(table, time_col)?;
+        let key_text: Vec<Option<String>> = (0..t.len)
+            .map(|i| kernels::key_text(get(&keys, i)))
+            .collect();
+        let mut order: Vec<u32> = (0..t.len as u32)
+            .filter(|&i| key_text[i as usize].is_some())
+            .collect();
+        let ts = |i: u32| match get(time, i as usize) {
+            V::T(x) => Some(x),
+            _ => None,
+        };
+        order.sort_by(|&a, &b| {
+            key_text[a as usize]
+                .cmp(&key_text[b as usize])
+                .then(ts(a).cmp(&ts(b)))
+                .then(a.cmp(&b))
+        });
+        let mut source: Vec<Option<u32>> = vec![None; t.len];
+        for w in order.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            if key_text[a as usize] == key_text[b as usize] {
+                match func {
+                    WindowFunc::Prev => source[b as usize] = Some(a),
+                    WindowFunc::Next => source[a as usize] = Some(b),
+                }
+            }
+        }
+        let out = Rc::new(kernels::gather_opt(&values, &source));
+        self.windows.borrow_mut().insert(id(node), out.clone());
+        Ok(out)
+    }
+
+    /// An aggregate over child rows, one value per row of the parent table.
+    fn child_aggregate(
+        &self,
+        a: &ir::Aggregate,
+        parent: &str,
+        period: Option<(usize, (i64, i64))>,
+    ) -> R<Rc<Column>> {
+        let rel = a
+            .parent_relation
+            .as_ref()
+            .ok_or("internal: row aggregate without a relation")?;
+        let depends_on_period = !matches!(a.axis, Axis::All) || uses_period(a);
+        let cache_key = (
+            id(a),
+            if depends_on_period {
+                period.map(|p| p.0)
+            } else {
+                None
+            },
+        );
+        if let Some(c) = self.children.borrow().get(&cache_key) {
+            return Ok(c.clone());
+        }
+        let parent_len = self.table(parent)?.len;
+        let child = self.table(&a.table)?;
+        let owners = self.parents(&a.table, rel)?;
+        let rows = self.select(&a.table, &a.axis, period.map(|p| p.1))?;
+        let frame = Frame::Rows {
+            table: &a.table,
+            rows: &rows,
+            period,
+        };
+        let mut acc = Accumulator::new(
+            a.func,
+            a.arg.as_ref().map(|x| x.ty.clone()),
+            agg_output(a),
+            a.fraction,
+            parent_len,
+        );
+        let filter = a
+            .filter
+            .as_ref()
+            .map(|p| self.eval(p, &frame))
+            .transpose()?;
+        let values = a.arg.as_ref().map(|x| self.eval(x, &frame)).transpose()?;
+        for (k, &r) in rows.iter().enumerate() {
+            if filter.as_ref().is_some_and(|m| get(m, k) != V::B(true)) {
+                continue;
+            }
+            if let Some(owner) = owners[r as usize] {
+                acc.update(owner as usize, values.as_ref(), k);
+            }
+        }
+        let _ = child;
+        let out = Rc::new(acc.evaluate()?);
+        self.children.borrow_mut().insert(cache_key, out.clone());
+        Ok(out)
+    }
+
+    /// Rows of `table` that an axis selects in one period (every row when
+    /// there is no period).
+    pub fn select(&self, table: &str, axis: &Axis, period: Option<(i64, i64)>) -> R<Vec<u32>> {
+        let t = self.table(table)?;
+        let Some((start, end)) = period else {
+            return Ok((0..t.len as u32).collect());
+        };
+        Ok(match axis {
+            Axis::All => (0..t.len as u32).collect(),
+            Axis::Column(c) => {
+                let col = self.column(table, c)?;
+                (0..t.len)
+                    .filter(|&i| matches!(get(col, i), V::T(x) if x >= start && x < end))
+                    .map(|i| i as u32)
+                    .collect()
+            }
+            Axis::At(x) => {
+                let at = self.instant(x, (start, end))?;
+                match at {
+                    Some(at) => self.open_at(table, at)?,
+                    None => Vec::new(),
+                }
+            }
+        })
+    }
+
+    /// The instant of `T@expr` in a period.
+    pub fn instant(&self, x: &ir::Expr, period: (i64, i64)) -> R<Option<i64>> {
+        let c = self.eval(x, &Frame::Instant { period })?;
+        Ok(match get(&c, 0) {
+            V::T(t) => Some(t),
+            _ => None,
+        })
+    }
+
+    /// Rows open at `at`: `from <= at < to`, with a null `to` meaning still open.
+    pub fn open_at(&self, table: &str, at: i64) -> R<Vec<u32>> {
+        let (from, to) = self.schema.tables[table]
+            .interval
+            .as_ref()
+            .ok_or_else(|| format!("internal: `{table}` has no interval"))?;
+        let (fc, tc) = (self.column(table, from)?, self.column(table, to)?);
+        Ok((0..fc.len())
+            .filter(|&i| match (get(fc, i), get(tc, i)) {
+                (V::T(f), V::T(t)) => f <= at && at < t,
+                (V::T(f), V::Null) => f <= at,
+                _ => false,
+            })
+            .map(|i| i as u32)
+            .collect())
+    }
+}
+
+/// The result type the checker planned for an aggregate.
+pub(crate) fn agg_output(a: &ir::Aggregate) -> Type {
+    kpi_dsl::check::aggregate_type(a.func, a.arg.as_ref().map(|x| &x.ty)).unwrap_or(Type::Null)
+}
+
+/// Whether an aggregate's value or filter reads `period.start/end`.
+pub(crate) fn uses_period(a: &ir::Aggregate) -> bool {
+    let mut found = false;
+    for x in a.arg.iter().chain(a.filter.iter()) {
+        x.walk(&mut |e| found |= matches!(e.kind, K::PeriodStart | K::PeriodEnd));
+    }
+    found
+}
+
+fn value_v(v: &ir::Value) -> V<'_> {
+    match v {
+        ir::Value::Null => V::Null,
+        ir::Value::Int(i) => V::I(*i),
+        ir::Value::Float(f) => V::F(*f),
+        ir::Value::Bool(b) => V::B(*b),
+        ir::Value::Str(s) => V::S(s),
+        ir::Value::Duration(d) => V::D(*d),
+    }
+}

@@ -1,0 +1,229 @@
+//! The result table and its renderings: a human table, CSV, JSON, JSON Lines.
+//! Long format, one row per period × group × metric.
+
+use chrono_tz::Tz;
+use serde_json::{json, Map, Value as Json};
+
+use crate::period::PeriodKind;
+use crate::time::format_rfc3339;
+
+/// A metric value: counts stay integers.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Number {
+    Int(i64),
+    Float(f64),
+}
+
+impl Number {
+    pub fn as_f64(&self) -> f64 {
+        match *self {
+            Number::Int(i) => i as f64,
+            Number::Float(f) => f,
+        }
+    }
+}
+
+impl std::fmt::Display for Number {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Number::Int(i) => write!(f, "{i}"),
+            Number::Float(x) => write!(f, "{x}"),
+        }
+    }
+}
+
+/// Against the metric's target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Ok,
+    Miss,
+}
+
+impl Status {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Miss => "miss",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResultRow {
+    /// Microseconds since the epoch (UTC); printed in the project zone.
+    pub period_start: i64,
+    pub period_end: i64,
+    /// One value per dimension of the query; `None` is a null group value.
+    pub group: Vec<Option<String>>,
+    pub metric: String,
+    /// `None` is "no data" (a mean of no rows, a zero denominator).
+    pub value: Option<Number>,
+    pub unit: String,
+    pub status: Option<Status>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ResultTable {
+    pub dimensions: Vec<String>,
+    pub period: PeriodKind,
+    pub tz: Tz,
+    /// Whether any metric has a target (then a `status` column is printed).
+    pub has_status: bool,
+    pub rows: Vec<ResultRow>,
+    /// Metrics left out of a run of all metrics, with the reason.
+    pub skipped: Vec<(String, String)>,
+}
+
+/// Output formats of `kpi run`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+    Jsonl,
+}
+
+impl Format {
+    pub const NAMES: &'static [&'static str] = &["table", "csv", "json", "jsonl"];
+    pub fn parse(s: &str) -> Option<Format> {
+        Some(match s {
+            "table" => Format::Table,
+            "csv" => Format::Csv,
+            "json" => Format::Json,
+            "jsonl" => Format::Jsonl,
+            _ => return None,
+        })
+    }
+}
+
+impl ResultTable {
+    /// Column names of the long format.
+    pub fn header(&self) -> Vec<String> {
+        let mut h = vec!["period_start".to_string(), "period_end".to_string()];
+        h.extend(self.dimensions.iter().cloned());
+        h.extend([
+            "metric".to_string(),
+            "value".to_string(),
+            "unit".to_string(),
+        ]);
+        if self.has_status {
+            h.push("status".to_string());
+        }
+        h
+    }
+
+    fn cells(&self, r: &ResultRow, null: &str, value: impl Fn(&Number) -> String) -> Vec<String> {
+        let mut c = vec![
+            format_rfc3339(r.period_start, self.tz),
+            format_rfc3339(r.period_end, self.tz),
+        ];
+        c.extend(
+            r.group
+                .iter()
+                .map(|g| g.clone().unwrap_or_else(|| null.to_string())),
+        );
+        c.push(r.metric.clone());
+        c.push(
+            r.value
+                .as_ref()
+                .map(value)
+                .unwrap_or_else(|| null.to_string()),
+        );
+        c.push(r.unit.clone());
+        if self.has_status {
+            c.push(r.status.map(|s| s.as_str().to_string()).unwrap_or_default());
+        }
+        c
+    }
+
+    pub fn render(&self, format: Format) -> String {
+        match format {
+            Format::Table => self.to_table(),
+            Format::Csv => self.to_csv(),
+            Format::Json => {
+                let rows: Vec<Json> = self.rows.iter().map(|r| self.json_row(r)).collect();
+                let mut s =
+                    serde_json::to_string_pretty(&Json::Array(rows)).expect("JSON of plain values");
+                s.push('\n');
+                s
+            }
+            Format::Jsonl => self
+                .rows
+                .iter()
+                .map(|r| format!("{}\n", self.json_row(r)))
+                .collect(),
+        }
+    }
+
+    pub fn to_csv(&self) -> String {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(self.header()).expect("writing to memory");
+        for r in &self.rows {
+            w.write_record(self.cells(r, "", |n| n.to_string()))
+                .expect("writing to memory");
+        }
+        String::from_utf8(w.into_inner().expect("flush to memory")).expect("CSV of UTF-8 strings")
+    }
+
+    fn json_row(&self, r: &ResultRow) -> Json {
+        let mut o = Map::new();
+        o.insert(
+            "period_start".into(),
+            json!(format_rfc3339(r.period_start, self.tz)),
+        );
+        o.insert(
+            "period_end".into(),
+            json!(format_rfc3339(r.period_end, self.tz)),
+        );
+        for (d, v) in self.dimensions.iter().zip(&r.group) {
+            o.insert(d.clone(), v.as_ref().map_or(Json::Null, |s| json!(s)));
+        }
+        o.insert("metric".into(), json!(r.metric));
+        o.insert(
+            "value".into(),
+            match r.value {
+                None => Json::Null,
+                Some(Number::Int(i)) => json!(i),
+                // Finite by construction: kernels refuse NaN and infinity.
+                Some(Number::Float(f)) => {
+                    serde_json::Number::from_f64(f).map_or(Json::Null, Json::Number)
+                }
+            },
+        );
+        o.insert("unit".into(), json!(r.unit));
+        if self.has_status {
+            o.insert(
+                "status".into(),
+                r.status.map_or(Json::Null, |s| json!(s.as_str())),
+            );
+        }
+        Json::Object(o)
+    }
+
+    pub fn to_table(&self) -> String {
+        use comfy_table::{presets::UTF8_BORDERS_ONLY, CellAlignment, Table};
+        let mut t = Table::new();
+        t.load_preset(UTF8_BORDERS_ONLY);
+        t.set_header(self.header());
+        for r in &self.rows {
+            let mut cells = self.cells(r, "–", |n| match n {
+                Number::Int(i) => i.to_string(),
+                Number::Float(f) => format!("{f:.2}"),
+            });
+            // Whole periods read better as their start date.
+            if self.period != PeriodKind::All {
+                for c in cells.iter_mut().take(2) {
+                    if let Some(d) = c.get(..10).filter(|_| c.get(10..19) == Some("T00:00:00")) {
+                        *c = d.to_string();
+                    }
+                }
+            }
+            t.add_row(cells);
+        }
+        let value_col = 2 + self.dimensions.len() + 1;
+        if let Some(c) = t.column_mut(value_col) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+        format!("{t}\n")
+    }
+}

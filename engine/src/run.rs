@@ -1,0 +1,666 @@
+//! Running a query: choose metrics, load the columns they read, cut the
+//! periods, find the groups, compute every aggregate in one pass per table
+//! and period axis, then evaluate the metric formulas over the result grid.
+
+use std::collections::{BTreeSet, HashMap};
+
+use indexmap::IndexMap;
+use kpi_dsl::diag::did_you_mean;
+use kpi_dsl::ir::{self, Axis, ExprKind as K};
+use kpi_dsl::{codes, Better, CheckedMetric, Diagnostic, Type};
+
+use crate::agg::Accumulator;
+use crate::column::{Column, Table, MICROS};
+use crate::exec::{agg_output, id, Exec, Frame};
+use crate::kernels::{get, V};
+use crate::period::PeriodKind;
+use crate::project::{resolve_path, Project};
+use crate::read::{read_table, ColumnSpec, ReadOptions};
+use crate::result::{Number, ResultRow, ResultTable, Status};
+use crate::Error;
+
+/// Time dimensions every table with a time column has.
+pub const TIME_DIMENSIONS: &[&str] = &["weekday", "hour"];
+
+/// What to compute.
+#[derive(Clone, Debug)]
+pub struct Query {
+    /// Metric ids; empty means every visible metric whose tables exist.
+    pub metrics: Vec<String>,
+    /// Dimensions to group by, in output order.
+    pub by: Vec<String>,
+    pub period: PeriodKind,
+    /// Inclusive start: a date (local midnight) or a timestamp.
+    pub from: Option<String>,
+    /// Exclusive end.
+    pub to: Option<String>,
+}
+
+impl Default for Query {
+    fn default() -> Self {
+        Query {
+            metrics: Vec::new(),
+            by: Vec::new(),
+            period: PeriodKind::Month,
+            from: None,
+            to: None,
+        }
+    }
+}
+
+/// One fused scan: every aggregate over `table` that selects rows by the same axis.
+struct Pass<'p> {
+    table: String,
+    axis: &'p Axis,
+    aggs: Vec<&'p ir::Aggregate>,
+}
+
+impl Project {
+    /// The metrics a query asks for, and those skipped (with the reason)
+    /// when it asks for all.
+    fn choose(&self, q: &Query) -> Result<(Vec<&CheckedMetric>, Vec<(String, String)>), Error> {
+        let missing = |m: &CheckedMetric| {
+            m.tables
+                .iter()
+                .find(|t| !self.tables.contains_key(*t))
+                .cloned()
+        };
+        if q.metrics.is_empty() {
+            let mut chosen = Vec::new();
+            let mut skipped = Vec::new();
+            for m in self.checked.metrics.values().filter(|m| !m.def.hidden) {
+                match missing(m) {
+                    Some(t) => skipped.push((
+                        m.def.id.clone(),
+                        format!("table `{t}` has no source in this project"),
+                    )),
+                    None => chosen.push(m),
+                }
+            }
+            return Ok((chosen, skipped));
+        }
+        let mut chosen = Vec::new();
+        for name in &q.metrics {
+            let Some(m) = self.checked.metrics.get(name) else {
+                let hint = did_you_mean(name, self.checked.metrics.keys().map(String::as_str))
+                    .unwrap_or_else(|| "`kpi list` shows every metric".into());
+                return Err(Error::usage(format!("unknown metric `{name}`; {hint}")));
+            };
+            if let Some(t) = missing(m) {
+                return Err(Error::new(
+                    crate::ErrorKind::Usage,
+                    Diagnostic::at(codes::MISSING_TABLE, m.def.id_span, format!("metric `{name}` reads table `{t}`, which has no source in this project"))
+                        .hint(format!("add [tables.{t}] with source = \"...\" to kpi.toml")),
+                ));
+            }
+            chosen.push(m);
+        }
+        Ok((chosen, Vec::new()))
+    }
+
+    /// Runs a query over the project's data.
+    pub fn run(&self, q: &Query) -> Result<ResultTable, Error> {
+        let (metrics, skipped) = self.choose(q)?;
+        for d in &q.by {
+            let known = self
+                .schema
+                .tables
+                .values()
+                .any(|t| t.dimensions.contains_key(d))
+                || TIME_DIMENSIONS.contains(&d.as_str());
+            if !known {
+                let all: BTreeSet<&str> = self
+                    .schema
+                    .tables
+                    .values()
+                    .flat_map(|t| t.dimensions.keys().map(String::as_str))
+                    .chain(TIME_DIMENSIONS.iter().copied())
+                    .collect();
+                let hint = did_you_mean(d, all.iter().copied()).unwrap_or_else(|| {
+                    format!(
+                        "dimensions are {}",
+                        all.into_iter().collect::<Vec<_>>().join(", ")
+                    )
+                });
+                return Err(Error::usage(format!("unknown dimension `{d}`; {hint}")));
+            }
+        }
+
+        // The aggregates each metric computes at the metric level.
+        let mut per_metric: Vec<Vec<&ir::Aggregate>> = Vec::new();
+        for m in &metrics {
+            let mut aggs = Vec::new();
+            top_aggregates(&m.expr, &mut aggs);
+            for a in &aggs {
+                for d in &q.by {
+                    self.dimension_of(&a.table, d).map_err(|_| {
+                        let has: Vec<&str> = self.schema.tables[&a.table].dimensions.keys().map(String::as_str).collect();
+                        Error::new(
+                            crate::ErrorKind::Usage,
+                            Diagnostic::at(
+                                codes::DIMENSION,
+                                m.def.id_span,
+                                format!("metric `{}` reads table `{}`, which has no dimension `{d}`", m.def.id, a.table),
+                            )
+                            .hint(format!(
+                                "`{}` can be grouped by {}; map the dimension with [tables.{}.dimensions] {d} = \"column\"",
+                                a.table,
+                                if has.is_empty() { "time dimensions only".to_string() } else { has.join(", ") },
+                                a.table
+                            )),
+                        )
+                    })?;
+                }
+            }
+            per_metric.push(aggs);
+        }
+
+        let data = self.load_data(&metrics, &q.by)?;
+        let params = &self.schema.params;
+        let exec = Exec::new(&self.schema, params, self.calendar.tz, &data);
+
+        // Fuse: one pass per (table, axis).
+        let mut passes: Vec<Pass<'_>> = Vec::new();
+        let mut seen_aggs = std::collections::HashSet::new();
+        for a in per_metric.iter().flatten() {
+            if !seen_aggs.insert(id(*a)) {
+                continue;
+            }
+            match passes
+                .iter_mut()
+                .find(|p| p.table == a.table && same_axis(p.axis, &a.axis))
+            {
+                Some(p) => p.aggs.push(a),
+                None => passes.push(Pass {
+                    table: a.table.clone(),
+                    axis: &a.axis,
+                    aggs: vec![a],
+                }),
+            }
+        }
+
+        let periods = self.periods(q, &passes, &exec)?;
+        let data_err = |e: String| Error::data(e);
+
+        // Row selections per pass and period, and the groups they hold.
+        let mut keys = GroupKeys::default();
+        let mut row_keys: HashMap<String, Vec<u32>> = HashMap::new();
+        for p in &passes {
+            if !row_keys.contains_key(&p.table) {
+                let k = keys
+                    .for_table(self, &exec, &p.table, &q.by)
+                    .map_err(data_err)?;
+                row_keys.insert(p.table.clone(), k);
+            }
+        }
+        let mut selections: Vec<Vec<Vec<u32>>> = Vec::new();
+        for p in &passes {
+            let mut per_period = Vec::new();
+            for (i, &bounds) in periods.iter().enumerate() {
+                let _ = i;
+                let rows = exec
+                    .select(&p.table, p.axis, Some(bounds))
+                    .map_err(data_err)?;
+                for &r in &rows {
+                    keys.seen[row_keys[&p.table][r as usize] as usize] = true;
+                }
+                per_period.push(rows);
+            }
+            selections.push(per_period);
+        }
+        if q.by.is_empty() {
+            keys.intern(Vec::new());
+            keys.seen[0] = true;
+        }
+        let (groups, rank) = keys.order();
+        let g = groups.len();
+
+        // Aggregates: the fused pass.
+        let mut agg_values: HashMap<usize, Column> = HashMap::new();
+        for (p, sel) in passes.iter().zip(&selections) {
+            let rk = &row_keys[&p.table];
+            let mut accs: Vec<Accumulator> = p
+                .aggs
+                .iter()
+                .map(|a| {
+                    Accumulator::new(
+                        a.func,
+                        a.arg.as_ref().map(|x| x.ty.clone()),
+                        agg_output(a),
+                        a.fraction,
+                        periods.len() * g,
+                    )
+                })
+                .collect();
+            for (pi, rows) in sel.iter().enumerate() {
+                if rows.is_empty() {
+                    continue;
+                }
+                let frame = Frame::Rows {
+                    table: &p.table,
+                    rows,
+                    period: Some((pi, periods[pi])),
+                };
+                let cells: Vec<usize> = rows
+                    .iter()
+                    .map(|&r| pi * g + rank[rk[r as usize] as usize] as usize)
+                    .collect();
+                for (a, acc) in p.aggs.iter().zip(accs.iter_mut()) {
+                    let filter = a
+                        .filter
+                        .as_ref()
+                        .map(|x| exec.eval(x, &frame))
+                        .transpose()
+                        .map_err(data_err)?;
+                    let values = a
+                        .arg
+                        .as_ref()
+                        .map(|x| exec.eval(x, &frame))
+                        .transpose()
+                        .map_err(data_err)?;
+                    for (k, &cell) in cells.iter().enumerate() {
+                        if filter.as_ref().is_some_and(|m| get(m, k) != V::B(true)) {
+                            continue;
+                        }
+                        acc.update(cell, values.as_ref(), k);
+                    }
+                }
+            }
+            for (a, acc) in p.aggs.iter().zip(accs) {
+                agg_values.insert(id(*a), acc.evaluate().map_err(data_err)?);
+            }
+        }
+
+        // Metric formulas over the grid.
+        let frame = Frame::Cells {
+            periods: &periods,
+            groups: g,
+            aggs: &agg_values,
+        };
+        let mut values = Vec::new();
+        for m in &metrics {
+            values.push(
+                exec.eval(&m.expr, &frame)
+                    .map_err(|e| Error::data(format!("metric `{}`: {e}", m.def.id)))?,
+            );
+        }
+        let mut rows = Vec::with_capacity(periods.len() * g * metrics.len());
+        for (pi, &(start, end)) in periods.iter().enumerate() {
+            for (gi, group) in groups.iter().enumerate() {
+                for (m, col) in metrics.iter().zip(&values) {
+                    let value = number(col, pi * g + gi, m);
+                    let status = match (m.def.target, &value, m.def.better) {
+                        (Some(target), Some(v), better) => {
+                            let v = v.as_f64();
+                            let ok = if better == Some(Better::Lower) {
+                                v <= target
+                            } else {
+                                v >= target
+                            };
+                            Some(if ok { Status::Ok } else { Status::Miss })
+                        }
+                        _ => None,
+                    };
+                    rows.push(ResultRow {
+                        period_start: start,
+                        period_end: end,
+                        group: group.clone(),
+                        metric: m.def.id.clone(),
+                        value,
+                        unit: m.def.unit.clone().unwrap_or_default(),
+                        status,
+                    });
+                }
+            }
+        }
+        Ok(ResultTable {
+            dimensions: q.by.clone(),
+            period: q.period,
+            tz: self.calendar.tz,
+            has_status: metrics.iter().any(|m| m.def.target.is_some()),
+            rows,
+            skipped,
+        })
+    }
+
+    /// How table `table` reaches dimension `dim`: a relation path and a column,
+    /// or a time dimension of its time axis.
+    pub(crate) fn dimension_of(&self, table: &str, dim: &str) -> Result<Dim, String> {
+        let ts = &self.schema.tables[table];
+        if TIME_DIMENSIONS.contains(&dim) {
+            return match &ts.time {
+                Some(t) => Ok(Dim::Time {
+                    column: t.clone(),
+                    hour: dim == "hour",
+                }),
+                None => Err(format!("table `{table}` has no time column")),
+            };
+        }
+        let path = ts
+            .dimensions
+            .get(dim)
+            .ok_or_else(|| format!("table `{table}` has no dimension `{dim}`"))?;
+        let (path, column) = resolve_path(&self.schema, table, path)?;
+        Ok(Dim::Column { path, column })
+    }
+
+    /// Reads the columns the metrics and dimensions need, from every table they touch.
+    fn load_data(
+        &self,
+        metrics: &[&CheckedMetric],
+        by: &[String],
+    ) -> Result<IndexMap<String, Table>, Error> {
+        let mut needed: IndexMap<String, BTreeSet<String>> = IndexMap::new();
+        let mut add = |t: &str, c: &str| {
+            needed
+                .entry(t.to_string())
+                .or_default()
+                .insert(c.to_string());
+        };
+        for m in metrics {
+            for t in &m.tables {
+                add(t, "");
+            }
+            for (t, c) in &m.columns {
+                add(t, c);
+            }
+            let mut aggs = Vec::new();
+            top_aggregates(&m.expr, &mut aggs);
+            for a in aggs {
+                if let Some(time) = &self.schema.tables[&a.table].time {
+                    add(&a.table, time);
+                }
+                for d in by {
+                    match self.dimension_of(&a.table, d) {
+                        Ok(Dim::Time { column, .. }) => add(&a.table, &column),
+                        Ok(Dim::Column { path, column }) => {
+                            let mut t = a.table.clone();
+                            for rel in &path {
+                                let r = &self.schema.tables[&t].relations[rel];
+                                add(&t, &r.column);
+                                add(&r.table, &r.key);
+                                t = r.table.clone();
+                            }
+                            add(&t, &column);
+                        }
+                        Err(_) => {}
+                    }
+                }
+            }
+        }
+        let mut out = IndexMap::new();
+        for (t, cols) in needed {
+            let source = self.tables.get(&t).ok_or_else(|| {
+                Error::usage(format!("table `{t}` has no source in this project"))
+            })?;
+            let ts = &self.schema.tables[&t];
+            let specs: Vec<ColumnSpec> = cols
+                .iter()
+                .filter(|c| !c.is_empty())
+                .map(|c| ColumnSpec {
+                    name: c.clone(),
+                    source: source.columns.get(c).cloned().unwrap_or_else(|| c.clone()),
+                    ty: ts.columns[c].clone(),
+                    nullable: !source.required.contains(c),
+                })
+                .collect();
+            let opts = ReadOptions {
+                tz: self.calendar.tz,
+                delimiter: source.delimiter,
+                null_tokens: source.null_tokens.clone(),
+            };
+            let mut parts = Vec::new();
+            for f in &source.files {
+                parts.push(
+                    read_table(&t, f, &specs, &opts).map_err(|e| Error::data(e.to_string()))?,
+                );
+            }
+            out.insert(t.clone(), concat(&t, parts, &specs));
+        }
+        Ok(out)
+    }
+
+    /// The periods of the query: `--from/--to` clipped, or the data's span
+    /// extended to whole periods.
+    fn periods(
+        &self,
+        q: &Query,
+        passes: &[Pass<'_>],
+        exec: &Exec<'_>,
+    ) -> Result<Vec<(i64, i64)>, Error> {
+        let cal = &self.calendar;
+        let bound = |s: &Option<String>, what: &str| -> Result<Option<i64>, Error> {
+            s.as_ref()
+                .map(|s| {
+                    crate::time::parse_bound(s, cal.tz)
+                        .map_err(|e| Error::usage(format!("--{what}: {e}")))
+                })
+                .transpose()
+        };
+        let (from, to) = (bound(&q.from, "from")?, bound(&q.to, "to")?);
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        if from.is_none() || to.is_none() {
+            for p in passes {
+                let column = match p.axis {
+                    Axis::Column(c) => Some(c.clone()),
+                    _ => self.schema.tables[&p.table].time.clone(),
+                };
+                let Some(column) = column else { continue };
+                let col = exec.column(&p.table, &column).map_err(Error::data)?;
+                for i in 0..col.len() {
+                    if let V::T(t) = get(col, i) {
+                        lo = lo.min(t);
+                        hi = hi.max(t);
+                    }
+                }
+            }
+        }
+        let has_data = lo <= hi;
+        let from = match from {
+            Some(f) => f,
+            None if has_data => cal.floor(PeriodKind::Day, lo),
+            None => return Ok(Vec::new()),
+        };
+        let to = match to {
+            Some(t) => t,
+            None if has_data => cal.next(PeriodKind::Day, cal.floor(PeriodKind::Day, hi)),
+            None => return Ok(Vec::new()),
+        };
+        if to <= from {
+            return Err(Error::usage("--to must be after --from".to_string()));
+        }
+        let mut periods = cal.periods(q.period, from, to);
+        // Explicit bounds clip the first and last period: rows outside the
+        // asked range never count.
+        if q.from.is_some() {
+            if let Some(first) = periods.first_mut() {
+                first.0 = first.0.max(from);
+            }
+        }
+        if q.to.is_some() {
+            if let Some(last) = periods.last_mut() {
+                last.1 = last.1.min(to);
+            }
+        }
+        Ok(periods)
+    }
+}
+
+/// How a table reaches a dimension.
+pub(crate) enum Dim {
+    Column { path: Vec<String>, column: String },
+    Time { column: String, hour: bool },
+}
+
+/// Interned group keys (one value per dimension; `None` is a null value).
+#[derive(Default)]
+struct GroupKeys {
+    index: HashMap<Vec<Option<String>>, u32>,
+    keys: Vec<Vec<Option<String>>>,
+    seen: Vec<bool>,
+}
+
+impl GroupKeys {
+    fn intern(&mut self, k: Vec<Option<String>>) -> u32 {
+        if let Some(&i) = self.index.get(&k) {
+            return i;
+        }
+        let i = self.keys.len() as u32;
+        self.index.insert(k.clone(), i);
+        self.keys.push(k);
+        self.seen.push(false);
+        i
+    }
+
+    /// The group key of every row of `table`.
+    fn for_table(
+        &mut self,
+        p: &Project,
+        exec: &Exec<'_>,
+        table: &str,
+        by: &[String],
+    ) -> Result<Vec<u32>, String> {
+        let t = exec.table(table)?;
+        let all: Vec<u32> = (0..t.len as u32).collect();
+        let mut cols: Vec<Vec<Option<String>>> = Vec::new();
+        for d in by {
+            let values = match p.dimension_of(table, d)? {
+                Dim::Column { path, column } => {
+                    let (pt, idx) = exec.follow(table, &all, &path)?;
+                    let col = exec.column(&pt, &column)?;
+                    idx.iter()
+                        .map(|i| i.and_then(|i| crate::kernels::key_text(get(col, i as usize))))
+                        .collect()
+                }
+                Dim::Time { column, hour } => {
+                    let col = exec.column(table, &column)?;
+                    let f = if hour { "hour" } else { "weekday" };
+                    let c = crate::kernels::call(
+                        f,
+                        std::slice::from_ref(col),
+                        &Type::Int,
+                        p.calendar.tz,
+                        t.len,
+                    )?;
+                    (0..t.len)
+                        .map(|i| match get(&c, i) {
+                            V::I(x) if hour => Some(format!("{x:02}")),
+                            V::I(x) => Some(x.to_string()),
+                            _ => None,
+                        })
+                        .collect()
+                }
+            };
+            cols.push(values);
+        }
+        Ok((0..t.len)
+            .map(|i| self.intern(cols.iter().map(|c| c[i].clone()).collect()))
+            .collect())
+    }
+
+    /// The seen groups in output order (values ascending, nulls last), and
+    /// each key's rank among them.
+    fn order(&self) -> (Vec<Vec<Option<String>>>, Vec<u32>) {
+        let mut ids: Vec<u32> = (0..self.keys.len() as u32)
+            .filter(|&i| self.seen[i as usize])
+            .collect();
+        let sort_key = |k: &Vec<Option<String>>| {
+            k.iter()
+                .map(|v| (v.is_none(), v.clone()))
+                .collect::<Vec<_>>()
+        };
+        ids.sort_by_key(|&i| sort_key(&self.keys[i as usize]));
+        let mut rank = vec![u32::MAX; self.keys.len()];
+        for (r, &i) in ids.iter().enumerate() {
+            rank[i as usize] = r as u32;
+        }
+        (
+            ids.iter().map(|&i| self.keys[i as usize].clone()).collect(),
+            rank,
+        )
+    }
+}
+
+/// Aggregates reached from a metric formula without entering a row context.
+fn top_aggregates<'e>(e: &'e ir::Expr, out: &mut Vec<&'e ir::Aggregate>) {
+    match &e.kind {
+        K::Aggregate(a) => out.push(a),
+        K::Metric { expr, .. } => top_aggregates(expr, out),
+        K::Index(a, b) | K::Binary(_, a, b) => {
+            top_aggregates(a, out);
+            top_aggregates(b, out);
+        }
+        K::Neg(a) | K::Not(a) | K::IsNull { expr: a, .. } | K::In { expr: a, .. } => {
+            top_aggregates(a, out)
+        }
+        K::Between { expr, low, high } => {
+            for x in [expr, low, high] {
+                top_aggregates(x, out);
+            }
+        }
+        K::If {
+            branches,
+            otherwise,
+        } => {
+            for (c, v) in branches {
+                top_aggregates(c, out);
+                top_aggregates(v, out);
+            }
+            top_aggregates(otherwise, out);
+        }
+        K::Call { args, .. } => args.iter().for_each(|a| top_aggregates(a, out)),
+        _ => {}
+    }
+}
+
+fn same_axis(a: &Axis, b: &Axis) -> bool {
+    match (a, b) {
+        (Axis::All, Axis::All) => true,
+        (Axis::Column(x), Axis::Column(y)) => x == y,
+        // Instants compare by meaning, not by where they were written.
+        (Axis::At(x), Axis::At(y)) => ir::tree(x) == ir::tree(y),
+        _ => false,
+    }
+}
+
+/// A metric's value in one cell, converted to its unit.
+fn number(col: &Column, i: usize, m: &CheckedMetric) -> Option<Number> {
+    match get(col, i) {
+        V::I(x) => Some(Number::Int(x)),
+        V::F(x) => Some(Number::Float(x)),
+        V::D(us) => {
+            let secs = us as f64 / MICROS as f64;
+            Some(Number::Float(match m.def.unit.as_deref() {
+                Some("min") => secs / 60.0,
+                Some("h") => secs / 3600.0,
+                Some("d") => secs / 86400.0,
+                _ => secs,
+            }))
+        }
+        _ => None,
+    }
+}
+
+/// Joins the tables read from several files of one source.
+fn concat(name: &str, mut parts: Vec<Table>, specs: &[ColumnSpec]) -> Table {
+    if parts.len() == 1 {
+        return parts.pop().expect("one part");
+    }
+    let mut out = Table {
+        name: name.to_string(),
+        len: 0,
+        columns: IndexMap::new(),
+    };
+    for s in specs {
+        let mut b = crate::kernels::Builder::new(&s.ty, parts.iter().map(|p| p.len).sum());
+        for p in &parts {
+            let c = &p.columns[&s.name];
+            for i in 0..c.len() {
+                b.push(get(c, i)).expect("same column type in every part");
+            }
+        }
+        out.columns.insert(s.name.clone(), b.finish());
+    }
+    out.len = parts.iter().map(|p| p.len).sum();
+    out
+}
