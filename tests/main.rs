@@ -1,1 +1,5 @@
+//! The one integration-test binary (`autotests = false`): end-to-end runs of
+//! the `kpi` CLI and the library on fixture projects, with insta snapshots.
 
+mod common;
+mod design_card;
