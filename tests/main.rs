@@ -2,4 +2,5 @@
 //! the `kpi` CLI and the library on fixture projects, with insta snapshots.
 
 mod common;
+mod builtins;
 mod design_card;

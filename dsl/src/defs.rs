@@ -55,17 +55,35 @@ pub struct ParamDef {
 pub struct Definitions {
     pub metrics: Vec<MetricDef>,
     pub params: IndexMap<String, ParamDef>,
+    /// `[[test]]` cases, run by `kpi test`.
+    pub tests: Vec<crate::cases::TestCase>,
 }
 
 /// Parses a TOML document, turning a syntax error into a located diagnostic.
 pub fn parse_toml<'i>(text: &'i str, src: SrcId) -> Result<Spanned<DeTable<'i>>, Diagnostic> {
     DeTable::parse(text).map_err(|e| {
         let r = e.span().unwrap_or(0..0);
-        Diagnostic::at(
-            codes::TOML_SYNTAX,
-            Span::new(src, r.start, r.end),
-            e.message().trim().to_string(),
-        )
+        let mut message = e.message().trim().to_string();
+        let mut hint = None;
+        if message == "duplicate key" {
+            if let Some(key) = text.get(r.clone()).filter(|k| !k.is_empty()) {
+                message = format!("duplicate key `{key}`");
+            }
+            hint = Some("a key, and so a metric id, may appear only once in a file");
+        } else if message.starts_with("string values must be quoted") {
+            hint = Some("quote the value, e.g. formula = 'count(tickets)'");
+        } else if message.starts_with("invalid literal string")
+            || message.starts_with("invalid basic string")
+        {
+            hint = Some(
+                "a '...' string ends on its line; use '''...''' for a formula over several lines",
+            );
+        }
+        let d = Diagnostic::at(codes::TOML_SYNTAX, Span::new(src, r.start, r.end), message);
+        match hint {
+            Some(h) => d.hint(h),
+            None => d,
+        }
     })
 }
 
@@ -179,16 +197,16 @@ pub fn load_file(
                     }
                 }
             }
+            "test" => crate::cases::load_cases(path, src, value, &mut out.tests, diags),
             other => {
                 let mut d = Diagnostic::at(
                     codes::BAD_FIELD,
                     span_of(src, key.span()),
                     format!("unknown section `{other}`"),
                 );
-                d = d.hint(
-                    did_you_mean(other, ["metric", "params"])
-                        .unwrap_or("a definition file holds `[metric.ID]` and `[params]`".into()),
-                );
+                d = d.hint(did_you_mean(other, ["metric", "params", "test"]).unwrap_or(
+                    "a definition file holds `[metric.ID]`, `[params]` and `[[test]]`".into(),
+                ));
                 diags.push(d);
             }
         }

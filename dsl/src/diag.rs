@@ -29,7 +29,7 @@ macro_rules! codes {
 }
 
 codes! {
-    TOML_SYNTAX = "E0100", "malformed TOML in a definition file";
+    TOML_SYNTAX = "E0100", "malformed TOML";
     SYNTAX = "E0101", "formula syntax error";
     TOO_DEEP = "E0102", "formula nested too deeply";
     BAD_LITERAL = "E0103", "literal out of range";
@@ -278,12 +278,25 @@ pub fn render(diags: &[Diagnostic], sources: &SourceMap) -> String {
             .with_config(config)
             .with_code(d.code.id)
             .with_message(format!("{} ({path}:{line}:{col})", d.message));
-        for l in &d.labels {
-            let (lf, lr) = sources.resolve(l.span);
+        for (i, l) in d.labels.iter().enumerate() {
+            let (lf, mut lr) = sources.resolve(l.span);
+            // An empty range draws no caret: widen it to the character there.
+            if lr.is_empty() {
+                let text = &sources.files[lf].text;
+                let next = text[lr.start.min(text.len())..].chars().next();
+                lr.end = lr.start + next.map_or(0, char::len_utf8);
+            }
             let lpath = sources.files[lf].path.clone();
-            let mut label = AL::new((lpath, lr));
-            if !l.message.is_empty() {
-                label = label.with_message(&l.message);
+            // ariadne draws no underline for a label without a message, so
+            // the primary label falls back to the code's title: every
+            // located diagnostic gets its caret.
+            let message = match l.message.as_str() {
+                "" if i == 0 => d.code.title,
+                m => m,
+            };
+            let mut label = AL::new((lpath, lr)).with_order(i as i32);
+            if !message.is_empty() {
+                label = label.with_message(message);
             }
             report = report.with_label(label);
         }

@@ -10,6 +10,7 @@
 //! rendered at the edge ([`diag::render`]).
 
 pub mod ast;
+pub mod cases;
 pub mod check;
 pub mod defs;
 pub mod diag;

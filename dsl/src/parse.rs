@@ -129,46 +129,192 @@ fn rule_name(rule: &Rule) -> &'static str {
     }
 }
 
+/// Operator rules: after a complete operand pest lists them all; the
+/// message says "an operator" instead of a dozen names.
+const OPERATORS: &[&str] = &[
+    "`*` or `/`",
+    "`+` or `-`",
+    "`.field`",
+    "`[index]`",
+    "`and`",
+    "`or`",
+    "`not`",
+    "a comparison",
+    "`is null`",
+    "`in`",
+    "`between`",
+];
+
 fn syntax_error(e: pest::error::Error<Rule>, text: &str, src: SrcId) -> Diagnostic {
     let pos = match e.location {
         pest::error::InputLocation::Pos(p) => p,
         pest::error::InputLocation::Span((s, _)) => s,
     };
-    let found: String = text[pos..]
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .take(20)
-        .collect();
-    let found_desc = if pos >= text.len() {
+    let found = token_at(&text[pos..]);
+    let at_end = text[pos..].trim().is_empty();
+    let found_desc = if at_end {
         "end of formula".to_string()
     } else {
         format!("`{found}`")
     };
-    let expected = match &e.variant {
+    let mut expected: Vec<&str> = match &e.variant {
         pest::error::ErrorVariant::ParsingError { positives, .. } => {
-            let mut names: Vec<&str> = positives.iter().map(rule_name).collect();
-            names.sort();
-            names.dedup();
-            names.retain(|n| *n != "something else");
-            names
+            positives.iter().map(rule_name).collect()
         }
         pest::error::ErrorVariant::CustomError { .. } => Vec::new(),
     };
+    expected.sort();
+    expected.dedup();
+    expected.retain(|n| *n != "something else");
+    // An operand just ended: an operator may follow, and so may the bracket
+    // that closes the innermost open one (pest does not name literals).
+    let after_operand = expected.iter().any(|n| OPERATORS.contains(n));
+    let open = open_brackets(&text[..pos]);
+    if text.trim().is_empty() {
+        return Diagnostic::new(codes::SYNTAX, "the formula is empty")
+            .label(Span::new(src, 0, text.len()), "nothing to compute")
+            .hint("write an aggregate such as count(tickets)");
+    }
+    if found.starts_with('"') && (found.len() == 1 || !found[1..].ends_with('"')) {
+        return Diagnostic::new(codes::SYNTAX, "this string is never closed")
+            .label(Span::new(src, pos, pos + 1), "the string starts here")
+            .hint("close it with `\"`");
+    }
+    if open.is_empty() && (found == ")" || found == "]") {
+        let opener = if found == ")" { '(' } else { '[' };
+        return Diagnostic::new(
+            codes::SYNTAX,
+            format!("`{found}` has no matching `{opener}`"),
+        )
+        .label(Span::new(src, pos, pos + 1), "closes nothing");
+    }
+    if after_operand {
+        expected.retain(|n| !OPERATORS.contains(n));
+        let end = expected.iter().position(|n| *n == "end of formula");
+        let tail = end.map(|i| expected.remove(i));
+        expected.push("an operator");
+        match open.last() {
+            Some((_, '(')) => expected.push("`)`"),
+            Some(_) => expected.push("`]`"),
+            None => expected.extend(tail),
+        }
+        if at_end {
+            if let Some(&(at, c)) = open.last() {
+                let close = if c == '(' { ')' } else { ']' };
+                return Diagnostic::new(codes::SYNTAX, format!("`{c}` is never closed"))
+                    .label(
+                        Span::new(src, at, at + 1),
+                        format!("this `{c}` has no `{close}`"),
+                    )
+                    .hint(format!("add `{close}` where it ends"));
+            }
+        }
+    }
     let message = if expected.is_empty() {
         format!("unexpected {found_desc}")
     } else {
         format!("unexpected {found_desc}, expected {}", join_or(&expected))
     };
-    let end = (pos + found.len().max(1)).min(text.len().max(pos));
-    let mut d = Diagnostic::at(codes::SYNTAX, Span::new(src, pos, end), message);
-    if found == "%" {
-        d = d.hint("`%` is a unit, not an operator: write `a / b * 100` and set unit = \"%\"");
-    } else if found == "=" || text[pos..].starts_with("= ") {
-        d = d.hint("compare with `==`");
-    } else if found.starts_with('\'') {
-        d = d.hint("strings are written in double quotes inside formulas");
+    // An empty span at the end of the formula would point at the closing
+    // quote; point at the last character instead.
+    let span = if at_end {
+        let last = text.trim_end().len();
+        let start = text[..last].char_indices().last().map_or(0, |(i, _)| i);
+        Span::new(src, start, last.max(start))
+    } else {
+        Span::new(src, pos, pos + found.len())
+    };
+    let label = if at_end {
+        format!("the formula ends here; expected {}", join_or(&expected))
+    } else {
+        "not expected here".to_string()
+    };
+    let mut d = Diagnostic::new(codes::SYNTAX, message).label(span, label);
+    let hint = match found.as_str() {
+        "%" => Some("`%` is a unit, not an operator: write `a / b * 100` and set unit = \"%\""),
+        "=" => Some("compare with `==`"),
+        "&&" => Some("write `and`"),
+        "||" => Some("write `or`"),
+        "!" => Some("write `not`, or `!=` for not equal"),
+        "<>" => Some("write `!=`"),
+        f if f.starts_with('\'') => Some("strings are written in double quotes inside formulas"),
+        "," if text[..pos]
+            .trim_end()
+            .ends_with(|c: char| c.is_alphanumeric() || c == '"')
+            && open
+                .last()
+                .is_some_and(|&(at, c)| c == '(' && text[..at].trim_end().ends_with(" in")) =>
+        {
+            Some("a list is written in square brackets: `x in [\"a\", \"b\"]`")
+        }
+        _ => None,
+    };
+    if let Some(h) = hint {
+        d = d.hint(h);
     }
     d
+}
+
+/// The token that starts `rest`: a word, a quoted string (cut short), an
+/// operator of one or two characters.
+fn token_at(rest: &str) -> String {
+    let word = |c: char| c.is_alphanumeric() || c == '_' || c == '.';
+    let Some(first) = rest.chars().next() else {
+        return String::new();
+    };
+    if word(first) {
+        return rest.chars().take_while(|c| word(*c)).take(30).collect();
+    }
+    if first == '\'' || first == '"' {
+        let body: String = rest[1..]
+            .chars()
+            .take_while(|c| *c != first)
+            .take(30)
+            .collect();
+        let closed = rest[1 + body.len()..].starts_with(first);
+        return format!(
+            "{first}{body}{}",
+            if closed {
+                first.to_string()
+            } else {
+                String::new()
+            }
+        );
+    }
+    for two in ["==", "!=", "<=", ">=", "<>", "&&", "||"] {
+        if rest.starts_with(two) {
+            return two.to_string();
+        }
+    }
+    first.to_string()
+}
+
+/// The brackets opened before the end of `text` and not yet closed, with
+/// their byte offsets; brackets inside strings don't count.
+fn open_brackets(text: &str) -> Vec<(usize, char)> {
+    let mut open = Vec::new();
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '(' | '[' => open.push((i, c)),
+            ')' | ']' => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    open
 }
 
 fn join_or(items: &[&str]) -> String {

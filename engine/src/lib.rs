@@ -24,6 +24,7 @@ pub mod project;
 pub mod read;
 pub mod result;
 mod run;
+pub mod testing;
 pub mod time;
 
 use kpi_dsl::{codes, Diagnostic, SourceMap};

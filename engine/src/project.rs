@@ -35,6 +35,9 @@ pub struct TableSource {
     pub null_tokens: Vec<String>,
     /// Columns that must hold a value in every row.
     pub required: HashSet<String>,
+    /// CSV text held in memory (a test case's rows) instead of files,
+    /// with the label that names it in errors.
+    pub inline: Option<(String, String)>,
 }
 
 /// A loaded, checked project. No data has been read yet.

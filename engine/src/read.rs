@@ -114,6 +114,28 @@ pub fn read_table(
     specs: &[ColumnSpec],
     opts: &ReadOptions,
 ) -> Result<Table, ReadError> {
+    read_from(name, path, None, specs, opts)
+}
+
+/// Like [`read_table`], from CSV text held in memory (a test case's rows);
+/// `label` names it in errors and its extension picks the format.
+pub fn read_text(
+    name: &str,
+    label: &Path,
+    text: &str,
+    specs: &[ColumnSpec],
+    opts: &ReadOptions,
+) -> Result<Table, ReadError> {
+    read_from(name, label, Some(text), specs, opts)
+}
+
+fn read_from(
+    name: &str,
+    path: &Path,
+    text: Option<&str>,
+    specs: &[ColumnSpec],
+    opts: &ReadOptions,
+) -> Result<Table, ReadError> {
     let err = |message: String| ReadError {
         file: path.to_path_buf(),
         line: None,
@@ -150,9 +172,13 @@ pub fn read_table(
         })?;
         cols.push(b);
     }
-    let file = File::open(path).map_err(|e| err(format!("cannot open file: {e}")))?;
+    let file: Box<dyn std::io::Read + '_> = match text {
+        Some(t) => Box::new(t.as_bytes()),
+        None => Box::new(File::open(path).map_err(|e| err(format!("cannot open file: {e}")))?),
+    };
     let mut r = Reader {
         path,
+        text,
         specs,
         opts,
         cols,
@@ -175,6 +201,8 @@ pub fn read_table(
 
 struct Reader<'a> {
     path: &'a Path,
+    /// The contents, when read from memory rather than from `path`.
+    text: Option<&'a str>,
     specs: &'a [ColumnSpec],
     opts: &'a ReadOptions,
     cols: Vec<ColBuilder>,
@@ -204,7 +232,7 @@ impl Reader<'_> {
     }
 
     /// Reads CSV records; returns the number of rows.
-    fn csv(&mut self, file: File, delimiter: u8) -> Result<usize, ReadError> {
+    fn csv(&mut self, file: impl std::io::Read, delimiter: u8) -> Result<usize, ReadError> {
         let mut rdr = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .has_headers(true)
@@ -270,7 +298,10 @@ impl Reader<'_> {
     fn line_of(&self, pos: &csv::Position) -> u64 {
         use std::io::Read;
         let count = || -> std::io::Result<u64> {
-            let mut f = BufReader::new(File::open(self.path)?);
+            let mut f: Box<dyn BufRead> = match self.text {
+                Some(t) => Box::new(t.as_bytes()),
+                None => Box::new(BufReader::new(File::open(self.path)?)),
+            };
             let mut buf = [0u8; 64 * 1024];
             let (mut at, mut lines) = (0u64, 1u64);
             loop {
@@ -343,7 +374,7 @@ impl Reader<'_> {
     }
 
     /// Reads JSON Lines; returns the number of rows. Blank lines are skipped.
-    fn jsonl(&mut self, file: File) -> Result<usize, ReadError> {
+    fn jsonl(&mut self, file: impl std::io::Read) -> Result<usize, ReadError> {
         let mut reader = BufReader::new(file);
         let mut buf = String::new();
         let mut line_no = 0u64;

@@ -410,6 +410,10 @@ impl Project {
                 null_tokens: source.null_tokens.clone(),
             };
             let mut parts = Vec::new();
+            if let Some((label, text)) = &source.inline {
+                let label = std::path::Path::new(label);
+                parts.push(crate::read::read_text(&t, label, text, &specs, &opts).map_err(|e| Error::data(e.to_string()))?);
+            }
             for f in &source.files {
                 parts.push(
                     read_table(&t, f, &specs, &opts).map_err(|e| Error::data(e.to_string()))?,
