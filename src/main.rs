@@ -65,6 +65,11 @@ enum Command {
     Explain { metric: String },
     /// Parse and type-check every definition; reads no data.
     Check,
+    /// Run the `[[test]]` cases of every definition file (built-ins too).
+    Test {
+        /// Only the cases that check this metric.
+        metric: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -306,6 +311,22 @@ fn execute(command: Command, mut project: Project) -> Result<(), Failure> {
             }
             print_out(&out);
             Ok(())
+        }
+        Command::Test { metric } => {
+            let report = kpi_engine::testing::run_tests(&project, metric.as_deref());
+            for f in &report.failures {
+                eprintln!("FAIL {} {}", f.location, f.name);
+                for p in &f.problems {
+                    eprintln!("    {p}");
+                }
+            }
+            let passed = report.cases - report.failures.len();
+            eprintln!("{passed} passed, {} failed", report.failures.len());
+            if report.failures.is_empty() {
+                Ok(())
+            } else {
+                Err((Error::data(format!("{} of {} test cases failed", report.failures.len(), report.cases)), None))
+            }
         }
         Command::Check => {
             eprintln!(

@@ -161,6 +161,21 @@ pub const FUNCTIONS: &[Function] = &[
         doc: "The start (local midnight) of the day holding ts, in the project time zone.",
         returns: |args| timestamp_to(Type::Timestamp)(args),
     },
+    Function {
+        name: "add_months",
+        signature: "add_months(ts, n)",
+        doc: "ts moved by n calendar months in the project time zone (the day is clamped to the month's end).",
+        returns: |args| {
+            arity(args, 2)?;
+            if !matches!(args[0], Type::Timestamp | Type::Null) {
+                return Err(format!("expects a timestamp, found {}", args[0]));
+            }
+            if !matches!(args[1], Type::Int | Type::Null) {
+                return Err(format!("expects an int number of months, found {}", args[1]));
+            }
+            Ok(Type::Timestamp)
+        },
+    },
 ];
 
 pub fn lookup(name: &str) -> Option<&'static Function> {

@@ -410,6 +410,25 @@ fn call1<'a>(name: &str, a: &[V<'a>], tz: Tz) -> Result<V<'a>, String> {
             V::T(t) => local(t).map_or(V::Null, |d| V::I(d.hour() as i64)),
             _ => V::Null,
         },
+        "add_months" => match (a[0], a[1]) {
+            (V::T(t), V::I(n)) => {
+                let moved = local(t).and_then(|d| {
+                    let n = i32::try_from(n).ok()?;
+                    let months = chrono::Months::new(n.unsigned_abs());
+                    let naive = d.naive_local();
+                    if n >= 0 {
+                        naive.checked_add_months(months)
+                    } else {
+                        naive.checked_sub_months(months)
+                    }
+                });
+                match moved.and_then(|m| crate::time::resolve_local(m, tz)) {
+                    Some(x) => V::T(x),
+                    None => return Err(format!("add_months: {n} months from this timestamp is out of range")),
+                }
+            }
+            _ => V::Null,
+        },
         "date" => match a[0] {
             V::T(t) => local(t).map_or(V::Null, |d| {
                 V::T(crate::time::local_date_start(d.date_naive(), tz))
