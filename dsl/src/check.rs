@@ -157,6 +157,8 @@ struct Checker<'a> {
     defs: IndexMap<String, (&'a MetricDef, Vec<MetricDef>)>,
     state: HashMap<String, State>,
     stack: Vec<String>,
+    /// `refs[i]` is where metric `stack[i]` names `stack[i + 1]`.
+    refs: Vec<Span>,
     diags: Vec<Diagnostic>,
 }
 
@@ -167,19 +169,20 @@ pub fn check(defs: &Definitions, schema: &Schema) -> Checked {
         defs: IndexMap::new(),
         state: HashMap::new(),
         stack: Vec::new(),
+        refs: Vec::new(),
         diags: Vec::new(),
     };
     for m in &defs.metrics {
         match c.defs.get_mut(&m.id) {
             None if m.replaces => c.diags.push(
-                Diagnostic::at(
+                Diagnostic::new(
                     codes::DUPLICATE,
-                    m.id_span,
                     format!(
                         "`{}` says `replaces = true`, but there is no metric `{}` to replace",
                         m.id, m.id
                     ),
                 )
+                .label(m.id_span, "no earlier definition of this id")
                 .hint("remove `replaces = true`"),
             ),
             None => {
@@ -190,11 +193,11 @@ pub fn check(defs: &Definitions, schema: &Schema) -> Checked {
                 slot.1.push(old.clone());
             }
             Some(slot) => c.diags.push(
-                Diagnostic::at(
+                Diagnostic::new(
                     codes::DUPLICATE,
-                    m.id_span,
                     format!("metric `{}` is defined twice", m.id),
                 )
+                .label(m.id_span, "defined again here")
                 .label(slot.0.id_span, "first defined here")
                 .hint("rename one, or add `replaces = true` to replace the earlier definition"),
             ),
@@ -665,14 +668,45 @@ impl<'a> Checker<'a> {
                     );
                     if AggFunc::from_name(&name.name).is_some() {
                         d = d.hint(format!("`{0}` is an aggregate: {0}(T: expr)", name.name));
-                    } else if let Some(h) =
-                        did_you_mean(&name.name, functions::FUNCTIONS.iter().map(|f| f.name))
-                    {
+                    } else if let Some(h) = did_you_mean(
+                        &name.name,
+                        functions::FUNCTIONS
+                            .iter()
+                            .chain(functions::SERIES_FUNCTIONS)
+                            .map(|f| f.name),
+                    ) {
                         d = d.hint(h);
                     }
                     return self.error(d);
                 };
                 let args: Vec<ir::Expr> = checked.into_iter().collect::<Option<_>>()?;
+                if functions::is_series(f.name) {
+                    if !matches!(scope, Scope::Metric) {
+                        return self.error(
+                            Diagnostic::at(
+                                codes::FUNCTION_ARGUMENT,
+                                span,
+                                format!("`{}` works across periods, on metrics", f.name),
+                            )
+                            .hint("use it in a metric formula, outside any aggregate"),
+                        );
+                    }
+                    for a in &args[1.min(args.len())..] {
+                        if !matches!(a.kind, K::Lit(Value::Int(n)) if n >= 1) {
+                            return self.error(
+                                Diagnostic::at(
+                                    codes::FUNCTION_ARGUMENT,
+                                    a.span,
+                                    format!(
+                                        "`{}` takes a whole number of periods (1 or more) here",
+                                        f.name
+                                    ),
+                                )
+                                .hint(format!("usage: {}", f.signature)),
+                            );
+                        }
+                    }
+                }
                 let types: Vec<Type> = args.iter().map(|a| a.ty.clone()).collect();
                 match (f.returns)(&types) {
                     Ok(ty) => Some(node(
@@ -773,21 +807,33 @@ impl<'a> Checker<'a> {
                 self.unknown_column(table, name, span)
             }
             Scope::Metric if self.defs.contains_key(name) => {
-                if self.stack.iter().any(|s| s == name) {
-                    let start = self.stack.iter().position(|s| s == name).unwrap_or(0);
+                if let Some(start) = self.stack.iter().position(|s| s == name) {
+                    // Point at every reference along the cycle, starting in
+                    // the metric that closes it.
                     let mut path: Vec<&str> =
                         self.stack[start..].iter().map(String::as_str).collect();
                     path.push(name);
+                    let mut d = Diagnostic::new(
+                        codes::CYCLE,
+                        format!("metric `{name}` depends on itself: {}", path.join(" → ")),
+                    );
+                    let spans = self.refs[start..].iter().copied().chain([span]);
+                    for (w, at) in path.windows(2).zip(spans) {
+                        let what = if w[0] == w[1] {
+                            format!("`{}` refers to itself", w[0])
+                        } else {
+                            format!("`{}` refers to `{}`", w[0], w[1])
+                        };
+                        d = d.label(at, what);
+                    }
                     return self.error(
-                        Diagnostic::at(
-                            codes::CYCLE,
-                            span,
-                            format!("metric `{name}` depends on itself: {}", path.join(" → ")),
-                        )
-                        .hint("a metric cannot refer to itself, directly or through others"),
+                        d.hint("a metric cannot refer to itself, directly or through others"),
                     );
                 }
-                let inner = self.metric(name)?;
+                self.refs.push(span);
+                let inner = self.metric(name);
+                self.refs.pop();
+                let inner = inner?;
                 let ty = inner.ty.clone();
                 Some(node(
                     K::Metric {

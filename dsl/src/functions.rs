@@ -178,6 +178,72 @@ pub const FUNCTIONS: &[Function] = &[
     },
 ];
 
+fn series_value(args: &[Type], extra: usize) -> Result<Type, String> {
+    arity(args, 1 + extra)?;
+    for t in &args[1..] {
+        if *t != Type::Int {
+            return Err(format!("expects an int constant, found {t}"));
+        }
+    }
+    match &args[0] {
+        t @ (Type::Int | Type::Float | Type::Duration | Type::Null) => Ok(t.clone()),
+        t => Err(format!("expects a metric (a number or duration), found {t}")),
+    }
+}
+
+fn float_series(args: &[Type], extra: usize) -> Result<Type, String> {
+    match series_value(args, extra)? {
+        Type::Duration => Ok(Type::Duration),
+        _ => Ok(Type::Float),
+    }
+}
+
+/// Series functions: evaluated across the periods of a result, per group.
+/// Their first argument is a metric-level expression; the others are int
+/// constants.
+pub const SERIES_FUNCTIONS: &[Function] = &[
+    Function {
+        name: "previous",
+        signature: "previous(m)",
+        doc: "The value of m in the previous period of the result (null in the first).",
+        returns: |args| series_value(args, 0),
+    },
+    Function {
+        name: "change",
+        signature: "change(m)",
+        doc: "Relative change of m from the previous period, in % ((m - previous) / previous * 100; null when previous is null or 0).",
+        returns: |args| {
+            series_value(args, 0)?;
+            Ok(Type::Float)
+        },
+    },
+    Function {
+        name: "rolling",
+        signature: "rolling(m, n)",
+        doc: "Mean of m over the last n periods, this one included; null until n periods with values are available.",
+        returns: |args| float_series(args, 1),
+    },
+    Function {
+        name: "cumulative",
+        signature: "cumulative(m)",
+        doc: "Running sum of m from the first period of the result (null values add nothing).",
+        returns: |args| series_value(args, 0),
+    },
+    Function {
+        name: "forecast",
+        signature: "forecast(m, h)",
+        doc: "Holt's linear trend method (double exponential smoothing, alpha 0.5, beta 0.3): in each period of the result, \
+              the one-step-ahead forecast from the periods before it; the result is extended by h future periods holding \
+              the forecast from all periods.",
+        returns: |args| float_series(args, 1),
+    },
+];
+
+/// A row or series function by name.
 pub fn lookup(name: &str) -> Option<&'static Function> {
-    FUNCTIONS.iter().find(|f| f.name == name)
+    FUNCTIONS.iter().chain(SERIES_FUNCTIONS).find(|f| f.name == name)
+}
+
+pub fn is_series(name: &str) -> bool {
+    SERIES_FUNCTIONS.iter().any(|f| f.name == name)
 }

@@ -37,6 +37,8 @@ pub(crate) enum Frame<'f> {
         periods: &'f [(i64, i64)],
         groups: usize,
         aggs: &'f HashMap<usize, Column>,
+        /// Periods that hold data; those after them are forecast periods.
+        history: usize,
     },
     /// One instant computation per period (`T@expr`).
     Instant { period: (i64, i64) },
@@ -249,7 +251,14 @@ impl<'a> Exec<'a> {
             }
             K::Call { func, args } => {
                 let cols: Vec<Column> = args.iter().map(|a| self.eval(a, f)).collect::<R<_>>()?;
-                kernels::call(func, &cols, &e.ty, self.tz, n)?
+                if kpi_dsl::functions::is_series(func) {
+                    let Frame::Cells { periods, groups, history, .. } = f else {
+                        return Err(format!("internal: series function `{func}` outside the result grid"));
+                    };
+                    crate::series::apply(func, &cols, &e.ty, periods.len(), *groups, *history)?
+                } else {
+                    kernels::call(func, &cols, &e.ty, self.tz, n)?
+                }
             }
             K::Window { func, value, key } => match f {
                 Frame::Rows { table, rows, .. } => {
@@ -457,11 +466,21 @@ pub(crate) fn agg_output(a: &ir::Aggregate) -> Type {
     kpi_dsl::check::aggregate_type(a.func, a.arg.as_ref().map(|x| &x.ty)).unwrap_or(Type::Null)
 }
 
-/// Whether an aggregate's value or filter reads `period.start/end`.
+/// Whether an aggregate's value or filter depends on the period: it reads
+/// `period.start/end`, or holds a nested aggregate with its own period axis
+/// (`sum(customers@all: sum(tickets: count(messages@created_at)))`: the
+/// middle aggregate is `@all` but its values change with the period, so it
+/// must not be cached across periods).
 pub(crate) fn uses_period(a: &ir::Aggregate) -> bool {
     let mut found = false;
     for x in a.arg.iter().chain(a.filter.iter()) {
-        x.walk(&mut |e| found |= matches!(e.kind, K::PeriodStart | K::PeriodEnd));
+        x.walk(&mut |e| {
+            found |= match &e.kind {
+                K::PeriodStart | K::PeriodEnd => true,
+                K::Aggregate(inner) => !matches!(inner.axis, Axis::All),
+                _ => false,
+            }
+        });
     }
     found
 }

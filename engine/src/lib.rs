@@ -24,6 +24,7 @@ pub mod project;
 pub mod read;
 pub mod result;
 mod run;
+mod series;
 pub mod testing;
 pub mod time;
 

@@ -179,7 +179,18 @@ impl Project {
             }
         }
 
-        let periods = self.periods(q, &passes, &exec)?;
+        let mut periods = self.periods(q, &passes, &exec)?;
+        let history = periods.len();
+        // forecast(m, h) extends the result by h periods after the data.
+        let horizons: Vec<usize> = metrics.iter().map(|m| forecast_horizon(&m.expr)).collect();
+        let horizon = horizons.iter().copied().max().unwrap_or(0);
+        if q.period != PeriodKind::All {
+            for _ in 0..horizon {
+                let Some(&(_, start)) = periods.last() else { break };
+                let end = self.calendar.next(q.period, self.calendar.floor(q.period, start));
+                periods.push((start, end));
+            }
+        }
         let data_err = |e: String| Error::data(e);
 
         // Row selections per pass and period, and the groups they hold.
@@ -276,6 +287,7 @@ impl Project {
             periods: &periods,
             groups: g,
             aggs: &agg_values,
+            history,
         };
         let mut values = Vec::new();
         for m in &metrics {
@@ -287,7 +299,11 @@ impl Project {
         let mut rows = Vec::with_capacity(periods.len() * g * metrics.len());
         for (pi, &(start, end)) in periods.iter().enumerate() {
             for (gi, group) in groups.iter().enumerate() {
-                for (m, col) in metrics.iter().zip(&values) {
+                for ((m, col), &h) in metrics.iter().zip(&values).zip(&horizons) {
+                    // Forecast periods carry only the metrics that forecast.
+                    if pi >= history && h == 0 {
+                        continue;
+                    }
                     let value = number(col, pi * g + gi, m);
                     let status = match (m.def.target, &value, m.def.better) {
                         (Some(target), Some(v), better) => {
@@ -471,7 +487,14 @@ impl Project {
             None => return Ok(Vec::new()),
         };
         if to <= from {
-            return Err(Error::usage("--to must be after --from".to_string()));
+            // Only a contradiction when the user gave both bounds. With one
+            // bound the other comes from the data: `--from` after the last
+            // row (or `--to` before the first) is an empty range, not a
+            // complaint about an option that was never given.
+            if q.from.is_some() && q.to.is_some() {
+                return Err(Error::usage("--to must be after --from".to_string()));
+            }
+            return Ok(Vec::new());
         }
         let mut periods = cal.periods(q.period, from, to);
         // Explicit bounds clip the first and last period: rows outside the
@@ -615,6 +638,21 @@ fn top_aggregates<'e>(e: &'e ir::Expr, out: &mut Vec<&'e ir::Aggregate>) {
         K::Call { args, .. } => args.iter().for_each(|a| top_aggregates(a, out)),
         _ => {}
     }
+}
+
+/// The largest `h` of the `forecast(m, h)` calls in a metric (0 if none).
+fn forecast_horizon(e: &ir::Expr) -> usize {
+    let mut h = 0;
+    e.walk(&mut |x| {
+        if let K::Call { func, args } = &x.kind {
+            if func == "forecast" {
+                if let Some(K::Lit(ir::Value::Int(n))) = args.get(1).map(|a| &a.kind) {
+                    h = h.max(*n as usize);
+                }
+            }
+        }
+    });
+    h
 }
 
 fn same_axis(a: &Axis, b: &Axis) -> bool {
