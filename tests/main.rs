@@ -4,3 +4,4 @@
 mod common;
 mod builtins;
 mod design_card;
+mod semantics;
