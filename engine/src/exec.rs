@@ -443,7 +443,12 @@ impl<'a> Exec<'a> {
         })
     }
 
-    /// Rows open at `at`: `from <= at < to`, with a null `to` meaning still open.
+    /// Rows open at `at`: `from < at <= to`, with a null `to` meaning still
+    /// open — the state just before the instant. Periods are `[start, end)`,
+    /// so an event exactly at `period.end` belongs to the next period; read
+    /// this way, "open at period.end" is the state at the end of the period
+    /// and "open at period.start" the state at its start, and the one equals
+    /// the other plus what opened minus what closed in between.
     pub fn open_at(&self, table: &str, at: i64) -> R<Vec<u32>> {
         let (from, to) = self.schema.tables[table]
             .interval
@@ -452,8 +457,8 @@ impl<'a> Exec<'a> {
         let (fc, tc) = (self.column(table, from)?, self.column(table, to)?);
         Ok((0..fc.len())
             .filter(|&i| match (get(fc, i), get(tc, i)) {
-                (V::T(f), V::T(t)) => f <= at && at < t,
-                (V::T(f), V::Null) => f <= at,
+                (V::T(f), V::T(t)) => f < at && at <= t,
+                (V::T(f), V::Null) => f < at,
                 _ => false,
             })
             .map(|i| i as u32)

@@ -461,16 +461,20 @@ impl Project {
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
         if from.is_none() || to.is_none() {
             for p in passes {
-                let column = match p.axis {
-                    Axis::Column(c) => Some(c.clone()),
-                    _ => self.schema.tables[&p.table].time.clone(),
-                };
-                let Some(column) = column else { continue };
-                let col = exec.column(&p.table, &column).map_err(Error::data)?;
-                for i in 0..col.len() {
-                    if let V::T(t) = get(col, i) {
-                        lo = lo.min(t);
-                        hi = hi.max(t);
+                // The span covers the table's own time column as well as the
+                // axis, so a metric over `@solved_at` shows the months its
+                // tickets were created in too.
+                let mut columns: Vec<&String> = self.schema.tables[&p.table].time.iter().collect();
+                if let Axis::Column(c) = p.axis {
+                    columns.push(c);
+                }
+                for column in columns {
+                    let col = exec.column(&p.table, column).map_err(Error::data)?;
+                    for i in 0..col.len() {
+                        if let V::T(t) = get(col, i) {
+                            lo = lo.min(t);
+                            hi = hi.max(t);
+                        }
                     }
                 }
             }
