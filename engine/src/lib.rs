@@ -20,6 +20,7 @@ pub mod column;
 mod exec;
 pub mod kernels;
 pub mod period;
+pub mod plugin;
 pub mod project;
 pub mod read;
 pub mod result;

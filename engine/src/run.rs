@@ -206,16 +206,30 @@ impl Project {
         }
         let mut selections: Vec<Vec<Vec<u32>>> = Vec::new();
         for p in &passes {
-            let mut per_period = Vec::new();
-            for (i, &bounds) in periods.iter().enumerate() {
-                let _ = i;
-                let rows = exec
-                    .select(&p.table, p.axis, Some(bounds))
-                    .map_err(data_err)?;
-                for &r in &rows {
+            let per_period = match p.axis {
+                // One binary search per row instead of one scan per period.
+                Axis::Column(c) => {
+                    let col = exec.column(&p.table, c).map_err(data_err)?;
+                    let mut per_period = vec![Vec::new(); periods.len()];
+                    for i in 0..col.len() {
+                        if let V::T(t) = get(col, i) {
+                            if let Some(b) = crate::period::bucket(&periods, t) {
+                                per_period[b].push(i as u32);
+                            }
+                        }
+                    }
+                    per_period
+                }
+                _ => periods
+                    .iter()
+                    .map(|&bounds| exec.select(&p.table, p.axis, Some(bounds)))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(data_err)?,
+            };
+            for rows in &per_period {
+                for &r in rows {
                     keys.seen[row_keys[&p.table][r as usize] as usize] = true;
                 }
-                per_period.push(rows);
             }
             selections.push(per_period);
         }
