@@ -685,6 +685,16 @@ fn same_axis(a: &Axis, b: &Axis) -> bool {
 
 /// A metric's value in one cell, converted to its unit.
 fn number(col: &Column, i: usize, m: &CheckedMetric) -> Option<Number> {
+    // `-0` is an artefact of negating a zero; print it as 0.
+    let zero = |x: f64| if x == 0.0 { 0.0 } else { x };
+    let value = number_raw(col, i, m)?;
+    Some(match value {
+        Number::Float(x) => Number::Float(zero(x)),
+        n => n,
+    })
+}
+
+fn number_raw(col: &Column, i: usize, m: &CheckedMetric) -> Option<Number> {
     match get(col, i) {
         V::I(x) => Some(Number::Int(x)),
         V::F(x) => Some(Number::Float(x)),
