@@ -4,4 +4,7 @@
 mod common;
 mod builtins;
 mod design_card;
+mod independent;
 mod semantics;
+mod errors;
+mod bad_error_messages;

@@ -55,7 +55,7 @@ impl Accumulator {
     ) -> Accumulator {
         let exact = matches!(
             input,
-            Some(Type::Int | Type::Duration | Type::Timestamp | Type::Null)
+            Some(Type::Int | Type::Timestamp | Type::Null)
         );
         let slots = match func {
             AggFunc::Count => Slots::Count(vec![0; n]),
@@ -99,7 +99,7 @@ impl Accumulator {
         match &mut self.slots {
             Slots::Count(c) => c[cell] += 1,
             Slots::SumExact(s, n) => {
-                if let V::I(x) | V::D(x) | V::T(x) = v {
+                if let V::I(x) | V::T(x) = v {
                     s[cell] += x as i128;
                     n[cell] += 1;
                 }
@@ -111,7 +111,7 @@ impl Accumulator {
                 }
             }
             Slots::Min(f, i) => match v {
-                V::I(x) | V::D(x) | V::T(x) => i[cell] = Some(i[cell].map_or(x, |m| m.min(x))),
+                V::I(x) | V::T(x) => i[cell] = Some(i[cell].map_or(x, |m| m.min(x))),
                 _ => {
                     if let Some(x) = as_f64(v) {
                         f[cell] = Some(f[cell].map_or(x, |m| m.min(x)));
@@ -119,7 +119,7 @@ impl Accumulator {
                 }
             },
             Slots::Max(f, i) => match v {
-                V::I(x) | V::D(x) | V::T(x) => i[cell] = Some(i[cell].map_or(x, |m| m.max(x))),
+                V::I(x) | V::T(x) => i[cell] = Some(i[cell].map_or(x, |m| m.max(x))),
                 _ => {
                     if let Some(x) = as_f64(v) {
                         f[cell] = Some(f[cell].map_or(x, |m| m.max(x)));
@@ -128,7 +128,7 @@ impl Accumulator {
             },
             Slots::Values(vals) => {
                 let x = match v {
-                    V::I(x) | V::D(x) | V::T(x) => x as f64,
+                    V::I(x) | V::T(x) => x as f64,
                     other => as_f64(other).unwrap_or(f64::NAN),
                 };
                 if !x.is_nan() {
@@ -137,8 +137,8 @@ impl Accumulator {
             }
             Slots::Distinct(sets) => {
                 let key = match v {
-                    V::I(x) | V::D(x) | V::T(x) => Key::I(x),
-                    V::F(x) => Key::F(if x == 0.0 { 0 } else { x.to_bits() }),
+                    V::I(x) | V::T(x) => Key::I(x),
+                    V::F(x) | V::D(x) => Key::F(if x == 0.0 { 0 } else { x.to_bits() }),
                     V::B(b) => Key::B(b),
                     V::S(s) => Key::S(Arc::from(s)),
                     V::Null => return,
@@ -195,7 +195,7 @@ impl Accumulator {
         let mut b = Builder::new(&self.output, n);
         let wrap = |x: f64| -> V<'static> {
             match self.output {
-                Type::Duration => V::D(x.round() as i64),
+                Type::Duration => V::D(x),
                 Type::Int => V::I(x as i64),
                 _ => V::F(x),
             }
@@ -207,24 +207,20 @@ impl Accumulator {
                     AggFunc::Sum => {
                         let x =
                             i64::try_from(s[c]).map_err(|_| "sum overflows 64 bits".to_string())?;
-                        if self.output == Type::Duration {
-                            V::D(x)
-                        } else {
-                            V::I(x)
-                        }
+                        V::I(x)
                     }
                     _ if k[c] == 0 => V::Null,
                     _ => wrap(s[c] as f64 / k[c] as f64),
                 },
                 Slots::SumFloat(s, k) => match self.func {
-                    AggFunc::Sum => V::F(s[c]),
+                    AggFunc::Sum => wrap(s[c]),
                     _ if k[c] == 0 => V::Null,
-                    _ => V::F(s[c] / k[c] as f64),
+                    _ => wrap(s[c] / k[c] as f64),
                 },
                 Slots::Min(f, i) | Slots::Max(f, i) => match (f[c], i[c]) {
+                    (Some(x), _) if self.output == Type::Duration => V::D(x),
                     (Some(x), _) => V::F(x),
                     (_, Some(x)) => match self.output {
-                        Type::Duration => V::D(x),
                         Type::Timestamp => V::T(x),
                         _ => V::I(x),
                     },
@@ -263,7 +259,7 @@ impl Accumulator {
 fn as_f64(v: V<'_>) -> Option<f64> {
     match v {
         V::I(x) => Some(x as f64),
-        V::F(x) => Some(x),
+        V::F(x) | V::D(x) => Some(x),
         _ => None,
     }
 }
@@ -288,8 +284,8 @@ pub fn quantile(values: &[f64], q: f64) -> Option<f64> {
 fn floats(c: &Column) -> Vec<Option<f64>> {
     (0..c.len())
         .map(|i| match get(c, i) {
-            V::F(x) => Some(x),
-            V::I(x) | V::D(x) => Some(x as f64),
+            V::F(x) | V::D(x) => Some(x),
+            V::I(x) => Some(x as f64),
             _ => None,
         })
         .collect()

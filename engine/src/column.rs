@@ -74,14 +74,16 @@ pub enum Data {
     Bool(Vec<bool>),
     Str(StrVec),
     Timestamp(Vec<i64>),
-    Duration(Vec<i64>),
+    /// Microseconds, as floats: averages and ratios of durations keep
+    /// sub-microsecond precision, and whole microseconds are exact up to 2^53.
+    Duration(Vec<f64>),
 }
 
 impl Data {
     pub fn len(&self) -> usize {
         match self {
-            Data::Int(v) | Data::Timestamp(v) | Data::Duration(v) => v.len(),
-            Data::Float(v) => v.len(),
+            Data::Int(v) | Data::Timestamp(v) => v.len(),
+            Data::Float(v) | Data::Duration(v) => v.len(),
             Data::Bool(v) => v.len(),
             Data::Str(v) => v.codes.len(),
         }

@@ -497,6 +497,6 @@ fn value_v(v: &ir::Value) -> V<'_> {
         ir::Value::Float(f) => V::F(*f),
         ir::Value::Bool(b) => V::B(*b),
         ir::Value::Str(s) => V::S(s),
-        ir::Value::Duration(d) => V::D(*d),
+        ir::Value::Duration(d) => V::D(*d as f64),
     }
 }

@@ -20,7 +20,8 @@ pub enum V<'a> {
     B(bool),
     S(&'a str),
     T(i64),
-    D(i64),
+    /// Microseconds.
+    D(f64),
 }
 
 impl V<'_> {
@@ -89,11 +90,16 @@ impl Builder {
             (Data::Float(d), V::I(x)) => d.push(x as f64),
             (Data::Bool(d), V::B(x)) => d.push(x),
             (Data::Timestamp(d), V::T(x)) => d.push(x),
-            (Data::Duration(d), V::D(x)) => d.push(x),
+            (Data::Duration(d), V::D(x)) => {
+                if !x.is_finite() {
+                    return Err("duration overflow".into());
+                }
+                d.push(x)
+            }
             (Data::Str(_), V::S(s)) => self.strings.as_mut().expect("string builder").push(s),
             (Data::Str(_), V::Null) => self.strings.as_mut().expect("string builder").push(""),
-            (Data::Int(d) | Data::Timestamp(d) | Data::Duration(d), V::Null) => d.push(0),
-            (Data::Float(d), V::Null) => d.push(0.0),
+            (Data::Int(d) | Data::Timestamp(d), V::Null) => d.push(0),
+            (Data::Float(d) | Data::Duration(d), V::Null) => d.push(0.0),
             (Data::Bool(d), V::Null) => d.push(false),
             (data, v) => {
                 return Err(format!(
@@ -134,7 +140,7 @@ pub fn broadcast(v: &Value, ty: &Type, n: usize) -> Column {
             }
             Data::Str(b.finish())
         }
-        (Value::Duration(d), _) => Data::Duration(vec![*d; n]),
+        (Value::Duration(d), _) => Data::Duration(vec![*d as f64; n]),
         (Value::Null, t) => return Builder::new(t, 0).finish_nulls(n),
     };
     Column::new(data, valid)
@@ -200,7 +206,8 @@ pub fn scalar_binary<'a>(op: BinOp, a: V<'a>, b: V<'a>) -> Result<V<'a>, String>
     }
     if op.is_comparison() {
         let ord = match (a, b) {
-            (I(x), I(y)) | (T(x), T(y)) | (D(x), D(y)) => x.partial_cmp(&y),
+            (I(x), I(y)) | (T(x), T(y)) => x.partial_cmp(&y),
+            (D(x), D(y)) => x.partial_cmp(&y),
             (S(x), S(y)) => x.partial_cmp(y),
             (B(x), B(y)) => x.partial_cmp(&y),
             (x, y) => match (x.num(), y.num()) {
@@ -224,26 +231,27 @@ pub fn scalar_binary<'a>(op: BinOp, a: V<'a>, b: V<'a>) -> Result<V<'a>, String>
         (BinOp::Add, I(x), I(y)) => I(x.checked_add(y).ok_or_else(overflow)?),
         (BinOp::Sub, I(x), I(y)) => I(x.checked_sub(y).ok_or_else(overflow)?),
         (BinOp::Mul, I(x), I(y)) => I(x.checked_mul(y).ok_or_else(overflow)?),
+        // A timestamp moves by whole microseconds.
         (BinOp::Add, T(t), D(d)) | (BinOp::Add, D(d), T(t)) => {
-            T(t.checked_add(d).ok_or_else(overflow)?)
+            T(t.checked_add(float_to_micros(d)?).ok_or_else(overflow)?)
         }
-        (BinOp::Sub, T(t), D(d)) => T(t.checked_sub(d).ok_or_else(overflow)?),
-        (BinOp::Sub, T(x), T(y)) => D(x.checked_sub(y).ok_or_else(overflow)?),
-        (BinOp::Add, D(x), D(y)) => D(x.checked_add(y).ok_or_else(overflow)?),
-        (BinOp::Sub, D(x), D(y)) => D(x.checked_sub(y).ok_or_else(overflow)?),
-        (BinOp::Mul, D(d), I(k)) | (BinOp::Mul, I(k), D(d)) => {
-            D(d.checked_mul(k).ok_or_else(overflow)?)
-        }
-        (BinOp::Mul, D(d), F(k)) | (BinOp::Mul, F(k), D(d)) => D(float_to_micros(d as f64 * k)?),
+        (BinOp::Sub, T(t), D(d)) => T(t.checked_sub(float_to_micros(d)?).ok_or_else(overflow)?),
+        (BinOp::Sub, T(x), T(y)) => D(x.checked_sub(y).ok_or_else(overflow)? as f64),
+        (BinOp::Add, D(x), D(y)) => D(x + y),
+        (BinOp::Sub, D(x), D(y)) => D(x - y),
+        (BinOp::Mul, D(d), k) | (BinOp::Mul, k, D(d)) => match k.num() {
+            Some(k) => D(d * k),
+            None => return Err(format!("internal: cannot multiply a duration by {k:?}")),
+        },
         (BinOp::Div, D(x), D(y)) => {
-            if y == 0 {
+            if y == 0.0 {
                 Null
             } else {
-                F(x as f64 / y as f64)
+                F(x / y)
             }
         }
         (BinOp::Div, D(d), k) => match k.num() {
-            Some(k) if k != 0.0 => D(float_to_micros(d as f64 / k)?),
+            Some(k) if k != 0.0 => D(d / k),
             _ => Null,
         },
         (BinOp::Div, x, y) => match (x.num(), y.num()) {
@@ -281,7 +289,7 @@ pub fn neg(c: &Column) -> Result<Column, String> {
         Ok(match v {
             V::I(x) => V::I(x.checked_neg().ok_or_else(overflow)?),
             V::F(x) => V::F(-x),
-            V::D(x) => V::D(x.checked_neg().ok_or_else(overflow)?),
+            V::D(x) => V::D(-x),
             other => other,
         })
     })
@@ -305,7 +313,7 @@ fn value_v(v: &Value) -> V<'_> {
         Value::Float(f) => V::F(*f),
         Value::Bool(b) => V::B(*b),
         Value::Str(s) => V::S(s),
-        Value::Duration(d) => V::D(*d),
+        Value::Duration(d) => V::D(*d as f64),
     }
 }
 
@@ -380,7 +388,7 @@ fn call1<'a>(name: &str, a: &[V<'a>], tz: Tz) -> Result<V<'a>, String> {
         "abs" => match a[0] {
             V::I(x) => V::I(x.checked_abs().ok_or_else(overflow)?),
             V::F(x) => V::F(x.abs()),
-            V::D(x) => V::D(x.checked_abs().ok_or_else(overflow)?),
+            V::D(x) => V::D(x.abs()),
             v => v,
         },
         "round" => match (a[0].num(), a[1]) {
@@ -398,7 +406,7 @@ fn call1<'a>(name: &str, a: &[V<'a>], tz: Tz) -> Result<V<'a>, String> {
                     "hours" => 3600.0,
                     _ => 86400.0,
                 };
-                V::F(d as f64 / MICROS as f64 / unit)
+                V::F(d / MICROS as f64 / unit)
             }
             _ => V::Null,
         },
@@ -484,7 +492,8 @@ pub fn key_text(v: V<'_>) -> Option<String> {
         V::F(f) => f.to_string(),
         V::B(b) => b.to_string(),
         V::S(s) => s.to_string(),
-        V::T(t) | V::D(t) => t.to_string(),
+        V::T(t) => t.to_string(),
+        V::D(d) => d.to_string(),
     })
 }
 
@@ -535,15 +544,15 @@ mod tests {
     fn time_arithmetic() {
         assert_eq!(
             scalar_binary(BinOp::Sub, V::T(5_000_000), V::T(2_000_000)).unwrap(),
-            V::D(3_000_000)
+            V::D(3_000_000.0)
         );
         assert_eq!(
-            scalar_binary(BinOp::Div, V::D(3), V::D(0)).unwrap(),
+            scalar_binary(BinOp::Div, V::D(3.0), V::D(0.0)).unwrap(),
             V::Null
         );
         assert_eq!(
-            scalar_binary(BinOp::Mul, V::D(10), V::F(1.5)).unwrap(),
-            V::D(15)
+            scalar_binary(BinOp::Mul, V::D(10.0), V::F(1.5)).unwrap(),
+            V::D(15.0)
         );
         assert!(scalar_binary(BinOp::Mul, V::I(i64::MAX), V::I(2)).is_err());
     }

@@ -143,7 +143,9 @@ fn to_output(c: &Column, ty: TypeCode) -> Output {
         TypeCode::Int | TypeCode::Timestamp | TypeCode::Duration => {
             let v = (0..n)
                 .map(|i| match get(c, i) {
-                    V::I(x) | V::T(x) | V::D(x) => Some(x),
+                    V::I(x) | V::T(x) => Some(x),
+                    // The ABI carries whole microseconds.
+                    V::D(x) => Some(x.round() as i64),
                     _ => None,
                 })
                 .collect();
@@ -180,7 +182,7 @@ fn from_output(o: Output, who: &str) -> Result<Column, String> {
         }
         Output::Duration(v) => {
             let valid: Vec<bool> = v.iter().map(Option::is_some).collect();
-            Column::new(Data::Duration(v.into_iter().map(|x| x.unwrap_or(0)).collect()), valid_of(&valid))
+            Column::new(Data::Duration(v.into_iter().map(|x| x.unwrap_or(0) as f64).collect()), valid_of(&valid))
         }
         Output::Float(v) => {
             if let Some(i) = v.iter().position(|x| x.is_some_and(|f| !f.is_finite())) {

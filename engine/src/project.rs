@@ -78,6 +78,9 @@ const TABLE_KEYS: &[&str] = &[
 struct Loader<'a> {
     src: kpi_dsl::ast::SrcId,
     diags: &'a mut Vec<Diagnostic>,
+    /// Where each relation and dimension is written (`messages.relations.ticket`),
+    /// for the checks that run once every table is known.
+    spans: std::collections::HashMap<String, std::ops::Range<usize>>,
 }
 
 impl Loader<'_> {
@@ -143,8 +146,15 @@ impl Project {
     /// Loads the project in `dir` (which holds `kpi.toml`).
     pub fn load(dir: &Path) -> Result<Project, Error> {
         let file = dir.join("kpi.toml");
-        let text = std::fs::read_to_string(&file)
-            .map_err(|e| Error::usage(format!("cannot read {}: {e}", file.display())))?;
+        let text = std::fs::read_to_string(&file).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                let d = Diagnostic::new(codes::USAGE, format!("no kpi.toml in {}", dir.display()))
+                    .hint("--project names the directory that holds kpi.toml");
+                Error::new(crate::ErrorKind::Usage, d)
+            } else {
+                Error::usage(format!("cannot read {}: {e}", file.display()))
+            }
+        })?;
         Self::from_toml(dir, &file.display().to_string(), &text)
     }
 
@@ -161,10 +171,12 @@ impl Project {
         let mut l = Loader {
             src,
             diags: &mut diags,
+            spans: Default::default(),
         };
         let mut tz = Tz::UTC;
         let mut week_start = Weekday::Mon;
         let mut def_dirs: Vec<String> = Vec::new();
+        let mut def_dirs_span = None;
         let mut plugins = Vec::new();
         let mut builtins = true;
         let mut schema = Schema {
@@ -213,7 +225,10 @@ impl Project {
                                     }
                                 }
                             }
-                            "definitions" => def_dirs = l.strings(v, "definitions"),
+                            "definitions" => {
+                                def_dirs = l.strings(v, "definitions");
+                                def_dirs_span = Some(span_of(src, v.span()));
+                            }
                             "plugins" => {
                                 plugins = l
                                     .strings(v, "plugins")
@@ -277,10 +292,18 @@ impl Project {
                     .filter(|p| p.extension().is_some_and(|x| x == "toml"))
                     .collect(),
                 Err(e) => {
-                    diags.push(Diagnostic::new(
+                    let mut d = Diagnostic::new(
                         codes::PROJECT,
-                        format!("cannot read definitions directory {}: {e}", path.display()),
-                    ));
+                        if e.kind() == std::io::ErrorKind::NotFound {
+                            format!("definitions directory {} does not exist", path.display())
+                        } else {
+                            format!("cannot read definitions directory {}: {e}", path.display())
+                        },
+                    );
+                    if let Some(span) = def_dirs_span {
+                        d = d.label(span, "listed here");
+                    }
+                    diags.push(d);
                     continue;
                 }
             };
@@ -332,7 +355,11 @@ impl Project {
                         schema.params.insert(name, value);
                     }
                 },
-                Err(d) => diags.push(d),
+                // A bad value in kpi.toml is a project-file error.
+                Err(d) => diags.push(Diagnostic {
+                    code: codes::PROJECT,
+                    ..d
+                }),
             }
         }
 
@@ -481,7 +508,11 @@ fn load_table(
                 for pattern in l.strings(v, "source") {
                     match expand(root, &pattern) {
                         Ok(files) if files.is_empty() => {
-                            let d = l.err(v.span(), format!("no file matches `{pattern}`"));
+                            let d = l
+                                .err(v.span(), format!("no file matches `{pattern}`"))
+                                .hint(
+                                    "source paths are relative to the directory holding kpi.toml",
+                                );
                             l.push(d);
                         }
                         Ok(files) => source.files.extend(files),
@@ -537,8 +568,10 @@ fn load_table(
                     continue;
                 };
                 for (d, s) in map.iter() {
-                    if let Some(s) = l.string(s, "a dimension's column") {
-                        ts.dimensions.insert(d.get_ref().to_string(), s);
+                    if let Some(text) = l.string(s, "a dimension's column") {
+                        l.spans
+                            .insert(format!("{tname}.dimensions.{}", d.get_ref()), s.span());
+                        ts.dimensions.insert(d.get_ref().to_string(), text);
                     }
                 }
             }
@@ -553,6 +586,8 @@ fn load_table(
                     match parse_relation(&text) {
                         Some(rel) => {
                             column_check(l, &ts, &rel.column, s.span(), "relation");
+                            l.spans
+                                .insert(format!("{tname}.relations.{}", r.get_ref()), s.span());
                             ts.relations.insert(r.get_ref().to_string(), rel);
                         }
                         None => {
@@ -596,26 +631,42 @@ fn check_table_references(
 ) {
     for tname in tables.keys() {
         let ts = &schema.tables[tname];
+        // Canonical relations and dimensions are not written in the file.
+        let located = |l: &mut Loader<'_>, key: String, message: String| match l.spans.get(&key) {
+            Some(span) => l.err(span.clone(), message),
+            None => Diagnostic::new(codes::PROJECT, message),
+        };
         for (rname, r) in &ts.relations {
+            let key = format!("{tname}.relations.{rname}");
             match schema.tables.get(&r.table) {
                 None => {
-                    let d = Diagnostic::new(
-                        codes::PROJECT,
+                    let mut d = located(
+                        l,
+                        key,
                         format!(
                             "relation `{tname}.{rname}` points at unknown table `{}`",
                             r.table
                         ),
                     );
+                    if let Some(h) =
+                        did_you_mean(&r.table, schema.tables.keys().map(String::as_str))
+                    {
+                        d = d.hint(h);
+                    }
                     l.push(d);
                 }
                 Some(p) if !p.columns.contains_key(&r.key) => {
-                    let d = Diagnostic::new(
-                        codes::PROJECT,
+                    let mut d = located(
+                        l,
+                        key,
                         format!(
                             "relation `{tname}.{rname}`: table `{}` has no column `{}`",
                             r.table, r.key
                         ),
                     );
+                    if let Some(h) = did_you_mean(&r.key, p.columns.keys().map(String::as_str)) {
+                        d = d.hint(h);
+                    }
                     l.push(d);
                 }
                 _ => {}
@@ -623,10 +674,9 @@ fn check_table_references(
         }
         for (dim, path) in &ts.dimensions {
             if let Err(e) = resolve_path(schema, tname, path) {
-                l.push(Diagnostic::new(
-                    codes::PROJECT,
-                    format!("dimension `{dim}` of `{tname}`: {e}"),
-                ));
+                let key = format!("{tname}.dimensions.{dim}");
+                let d = located(l, key, format!("dimension `{dim}` of `{tname}`: {e}"));
+                l.push(d);
             }
         }
     }

@@ -666,7 +666,7 @@ impl ColBuilder {
             Values::Bool(v) => Data::Bool(v),
             Values::Str(b) => Data::Str(b.finish()),
             Values::Timestamp(v) => Data::Timestamp(v),
-            Values::Duration(v) => Data::Duration(v),
+            Values::Duration(v) => Data::Duration(v.into_iter().map(|x| x as f64).collect()),
         };
         Column::new(data, Some(self.valid))
     }
@@ -711,8 +711,10 @@ mod tests {
 
     fn ints(t: &Table, c: &str) -> Vec<Option<i64>> {
         let col = &t.columns[c];
-        let v = match &col.data {
-            Data::Int(v) | Data::Timestamp(v) | Data::Duration(v) => v,
+        let v: Vec<i64> = match &col.data {
+            Data::Int(v) | Data::Timestamp(v) => v.clone(),
+            // Durations read from files are whole microseconds.
+            Data::Duration(v) => v.iter().map(|x| *x as i64).collect(),
             d => panic!("{c} is {:?}", d.ty()),
         };
         (0..col.len())

@@ -100,7 +100,26 @@ impl Project {
 
     /// Runs a query over the project's data.
     pub fn run(&self, q: &Query) -> Result<ResultTable, Error> {
-        let (metrics, skipped) = self.choose(q)?;
+        let (mut metrics, mut skipped) = self.choose(q)?;
+        if q.metrics.is_empty() {
+            // Running everything by a dimension: leave out, and name, the
+            // metrics that read a table without it (asked by name, they are
+            // an error below).
+            metrics.retain(|m| {
+                let mut aggs = Vec::new();
+                top_aggregates(&m.expr, &mut aggs);
+                let lacking = aggs
+                    .iter()
+                    .find_map(|a| q.by.iter().find(|d| self.dimension_of(&a.table, d).is_err()).map(|d| (a.table.clone(), d)));
+                match lacking {
+                    Some((t, d)) => {
+                        skipped.push((m.def.id.clone(), format!("table `{t}` has no dimension `{d}`")));
+                        false
+                    }
+                    None => true,
+                }
+            });
+        }
         for d in &q.by {
             let known = self
                 .schema

@@ -25,7 +25,8 @@ pub fn apply(func: &str, args: &[Column], ty: &Type, periods: usize, groups: usi
             return None;
         }
         match get(m, p * groups + g) {
-            V::I(x) | V::D(x) => Some(x as f64),
+            V::I(x) => Some(x as f64),
+            V::D(x) => Some(x),
             V::F(x) => Some(x),
             _ => None,
         }
@@ -97,7 +98,7 @@ pub fn apply(func: &str, args: &[Column], ty: &Type, periods: usize, groups: usi
     for v in out {
         b.push(match (v, ty) {
             (None, _) => V::Null,
-            (Some(x), Type::Duration) => V::D(x.round() as i64),
+            (Some(x), Type::Duration) => V::D(x),
             (Some(x), Type::Int) if !duration => V::I(x.round() as i64),
             (Some(x), _) => V::F(x),
         })?;

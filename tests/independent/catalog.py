@@ -368,12 +368,14 @@ class Context:
         return row["agent_id"] if self.by_agent else ALL
 
     def agent_of_message(self, m):
-        """messages: the agent_id of the message's TICKET (not the message's
-        own agent_id); null when the ticket is unknown."""
+        """messages: the message's own agent_id, i.e. the agent who wrote it
+        (for a reply: the agent who replied).  The data model gives messages
+        an agent_id column; DESIGN.md maps the `agent` dimension to it
+        "wherever the column exists", and a reply's speed belongs to the
+        agent who gave it, not to the ticket's assignee."""
         if not self.by_agent:
             return ALL
-        t = self.ticket_by_id.get(m["ticket_id"])
-        return t["agent_id"] if t is not None else None
+        return m["agent_id"]
 
 
 def in_period(ts, start, end):
@@ -419,7 +421,7 @@ def _reply_gaps(ctx, start, end, channel=None):
     whose immediately previous message on the same ticket (ordered by
     created_at over ALL messages, including ones before the period) has
     author_role == "customer".  A previous "system" or "agent" message means
-    the reply is not counted.  Group = the ticket's agent_id."""
+    the reply is not counted.  Group = the replying message's agent_id."""
     for ticket_id, msgs in ctx.messages_by_ticket.items():
         if channel is not None:
             t = ctx.ticket_by_id.get(ticket_id)
@@ -440,7 +442,7 @@ def average_response_time(ctx, start, end):
     that directly follows it on the same ticket.  The reply's created_at
     decides the period; the customer message may predate the period.  The
     first message of a ticket has no previous message.  --by agent: the
-    ticket's agent_id (not the replying message's agent_id)."""
+    replying message's agent_id."""
     total, n = {}, {}
     for g, gap in _reply_gaps(ctx, start, end):
         bump(total, g, gap)
@@ -1132,7 +1134,7 @@ METRIC_IDS = [m[0] for m in METRICS]
 def agent_groups(ctx, tables):
     """Dense grid choice: the agent groups of a metric are every distinct
     agent value (null included) over ALL rows of the tables it reads (no
-    period or range filter).  messages contribute their ticket's agent_id."""
+    period or range filter).  messages contribute their own agent_id."""
     groups = set()
     for table in tables:
         for row in ctx.rows(table):
