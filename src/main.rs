@@ -1,6 +1,8 @@
 //! The `kpi` command line. Data goes to stdout, messages to stderr.
 //! Exit codes: 0 ok, 1 evaluation or data error, 2 usage or definition error.
 
+mod generate;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -70,6 +72,8 @@ enum Command {
         /// Only the cases that check this metric.
         metric: Option<String>,
     },
+    /// Write a seeded, realistic example project (kpi.toml and data/).
+    Generate(generate::GenerateArgs),
 }
 
 fn main() -> ExitCode {
@@ -81,6 +85,10 @@ fn main() -> ExitCode {
             return ExitCode::from(e.exit_code() as u8);
         }
     };
+    // `generate` writes a project; it does not need one.
+    if let Command::Generate(args) = &cli.command {
+        return generate::cli(args);
+    }
     let (dir, bundled) = project_dir(cli.project.as_deref());
     if bundled {
         eprintln!(
@@ -328,6 +336,7 @@ fn execute(command: Command, mut project: Project) -> Result<(), Failure> {
                 Err((Error::data(format!("{} of {} test cases failed", report.failures.len(), report.cases)), None))
             }
         }
+        Command::Generate(_) => unreachable!("`generate` runs before a project is loaded"),
         Command::Check => {
             eprintln!(
                 "ok: {} metrics checked, no errors",
