@@ -42,7 +42,18 @@ pub fn binary_type(op: BinOp, l: &Type, r: &Type) -> Result<Type, String> {
     use Type::*;
     let num = |t: &Type| matches!(t, Int | Float | Null);
     let arith = |a: &Type, b: &Type| if *a == Int && *b == Int { Int } else { Float };
-    let fail = || Err(format!("cannot apply `{}` to {l} and {r}", op.symbol()));
+    let fail = || {
+        Err(if op.is_comparison() {
+            format!("cannot compare {} with {}", a_type(l), a_type(r))
+        } else {
+            format!(
+                "cannot apply `{}` to {} and {}",
+                op.symbol(),
+                a_type(l),
+                a_type(r)
+            )
+        })
+    };
     match op {
         BinOp::And | BinOp::Or => match (l, r) {
             (Bool | Null, Bool | Null) => Ok(Bool),
@@ -118,7 +129,7 @@ pub fn aggregate_type(func: AggFunc, arg: Option<&Type>) -> Result<Type, String>
             Ok(t.clone())
         }
         (AggFunc::Min | AggFunc::Max, Some(Null)) => Ok(Float),
-        (f, Some(t)) => Err(format!("cannot take `{}` of {t}", f.name())),
+        (f, Some(t)) => Err(format!("cannot take `{}` of {}", f.name(), a_type(t))),
     }
 }
 
@@ -339,6 +350,15 @@ impl Reads<'_> {
 
 type Checked1 = Option<ir::Expr>;
 
+/// `a string`, `an int`, `null`: a type in a sentence.
+fn a_type(ty: &Type) -> String {
+    match ty {
+        Type::Null => "null".to_string(),
+        Type::Int => "an int".to_string(),
+        t => format!("a {t}"),
+    }
+}
+
 fn node(kind: K, ty: Type, span: Span) -> ir::Expr {
     ir::Expr { kind, ty, span }
 }
@@ -364,10 +384,26 @@ impl<'a> Checker<'a> {
             Ok(ast) => {
                 let e = self.expr(&ast, Scope::Metric);
                 match e {
-                    Some(e) if !matches!(e.ty, Type::Int | Type::Float | Type::Duration | Type::Null) => self.error(
-                        Diagnostic::at(codes::METRIC_TYPE, e.span, format!("metric `{id}` computes a {}", e.ty))
-                            .hint("a metric is a number or a duration, e.g. count(T where p) for a condition"),
-                    ),
+                    Some(e)
+                        if !matches!(
+                            e.ty,
+                            Type::Int | Type::Float | Type::Duration | Type::Null
+                        ) =>
+                    {
+                        let hint = match e.ty {
+                            Type::Bool => "a condition is not a number: count the rows where it holds with count(T where ...), and compare a metric with a goal with `target = ...`",
+                            Type::Timestamp => "a point in time is not a number: subtract two timestamps for a duration, e.g. avg(tickets: solved_at - created_at)",
+                            _ => "a metric is a number or a duration, e.g. count(T), avg(T: column)",
+                        };
+                        self.error(
+                            Diagnostic::new(
+                                codes::METRIC_TYPE,
+                                format!("metric `{id}` computes {}", a_type(&e.ty)),
+                            )
+                            .label(e.span, format!("this is {}", a_type(&e.ty)))
+                            .hint(hint),
+                        )
+                    }
                     e => e,
                 }
             }
@@ -417,11 +453,11 @@ impl<'a> Checker<'a> {
             A::Bool(b) => Some(node(K::Lit(Value::Bool(*b)), Type::Bool, span)),
             A::Null => Some(node(K::Lit(Value::Null), Type::Null, span)),
             A::List(_) => self.error(
-                Diagnostic::at(
+                Diagnostic::new(
                     codes::MISMATCH,
-                    span,
                     "a list can only stand on the right of `in`",
                 )
+                .label(span, "a list")
                 .hint("write `x in [\"a\", \"b\"]`"),
             ),
             A::Ident(name) => self.ident(name, span, scope),
@@ -435,13 +471,22 @@ impl<'a> Checker<'a> {
                         let ty = (**v).clone();
                         Some(node(K::Index(Box::new(b), Box::new(k)), ty, span))
                     }
-                    (Type::Map(_), t) => self.error(Diagnostic::at(
-                        codes::INDEX,
-                        key.span,
-                        format!("a parameter table is indexed by a string, found {t}"),
-                    )),
+                    (Type::Map(_), t) => self.error(
+                        Diagnostic::new(
+                            codes::INDEX,
+                            format!(
+                                "a parameter table is indexed by a string, found {}",
+                                a_type(t)
+                            ),
+                        )
+                        .label(key.span, format!("this is {}", a_type(t)))
+                        .hint(format!(
+                            "index it with a string column or literal, e.g. {base}[priority]"
+                        )),
+                    ),
                     (t, _) => self.error(
-                        Diagnostic::at(codes::INDEX, base.span, format!("cannot index a {t}"))
+                        Diagnostic::new(codes::INDEX, format!("cannot index {}", a_type(t)))
+                            .label(base.span, format!("this is {}", a_type(t)))
                             .hint("only parameter tables (`params.x[key]`) take an index"),
                     ),
                 }
@@ -487,11 +532,14 @@ impl<'a> Checker<'a> {
                         let ty = x.ty.clone();
                         Some(node(K::Neg(Box::new(x)), ty, span))
                     }
-                    ref t => self.error(Diagnostic::at(
-                        codes::MISMATCH,
-                        span,
-                        format!("cannot negate a {t}"),
-                    )),
+                    ref t => {
+                        let d = Diagnostic::new(
+                            codes::MISMATCH,
+                            format!("cannot negate {}", a_type(t)),
+                        )
+                        .label(x.span, format!("this is {}", a_type(t)));
+                        self.error(d)
+                    }
                 }
             }
             A::Not(x) => {
@@ -499,14 +547,20 @@ impl<'a> Checker<'a> {
                 Some(node(K::Not(Box::new(x)), Type::Bool, span))
             }
             A::Binary(op, l, r) => {
+                let before = self.diags.len();
+                let operands = [&**l, &**r];
                 let (l, r) = (self.expr(l, scope), self.expr(r, scope));
+                if op.is_comparison() {
+                    self.suggest_quotes(before, operands);
+                }
                 let (l, r) = (l?, r?);
                 match binary_type(*op, &l.ty, &r.ty) {
                     Ok(ty) => Some(node(K::Binary(*op, Box::new(l), Box::new(r)), ty, span)),
                     Err(msg) => {
-                        let mut d = Diagnostic::at(codes::MISMATCH, span, msg)
-                            .label(l.span, format!("this is {}", l.ty))
-                            .label(r.span, format!("this is {}", r.ty));
+                        // The left operand carries the location; both say their type.
+                        let mut d = Diagnostic::new(codes::MISMATCH, msg)
+                            .label(l.span, format!("this is {}", a_type(&l.ty)))
+                            .label(r.span, format!("this is {}", a_type(&r.ty)));
                         if matches!(
                             (&l.ty, &r.ty),
                             (Type::String, Type::Int | Type::Float)
@@ -515,6 +569,14 @@ impl<'a> Checker<'a> {
                             d = d.hint("compare a string with a string (\"...\") and a number with a number");
                         } else if matches!(op, BinOp::And | BinOp::Or) {
                             d = d.hint("both sides of `and`/`or` must be conditions");
+                        } else if matches!(op, BinOp::Add | BinOp::Sub)
+                            && matches!(
+                                (&l.ty, &r.ty),
+                                (Type::Timestamp, Type::Int | Type::Float)
+                                    | (Type::Int | Type::Float, Type::Timestamp)
+                            )
+                        {
+                            d = d.hint("add or subtract a duration, e.g. period.end - 1d or created_at + 2h");
                         }
                         self.error(d)
                     }
@@ -539,12 +601,9 @@ impl<'a> Checker<'a> {
                 let x = self.expr(expr, scope);
                 let A::List(items) = &list.kind else {
                     return self.error(
-                        Diagnostic::at(
-                            codes::MISMATCH,
-                            list.span,
-                            "`in` takes a list of constants",
-                        )
-                        .hint("write `x in [\"a\", \"b\"]`"),
+                        Diagnostic::new(codes::MISMATCH, "`in` takes a list of constants")
+                            .label(list.span, "not a list")
+                            .hint("write `x in [\"a\", \"b\"]`"),
                     );
                 };
                 let mut values = Vec::new();
@@ -554,11 +613,11 @@ impl<'a> Checker<'a> {
                         Some(v) => values.push(v),
                         None => {
                             ok = false;
-                            self.diags.push(Diagnostic::at(
-                                codes::MISMATCH,
-                                it.span,
-                                "list items must be constants",
-                            ));
+                            self.diags.push(
+                                Diagnostic::new(codes::MISMATCH, "list items must be constants")
+                                    .label(it.span, "not a constant")
+                                    .hint("an `in` list holds literal values, e.g. [\"email\", \"chat\"]; compare columns with `==`"),
+                            );
                         }
                     }
                 }
@@ -570,12 +629,12 @@ impl<'a> Checker<'a> {
                     let vt = value_type(v);
                     if binary_type(BinOp::Eq, &x.ty, &vt).is_err() {
                         return self.error(
-                            Diagnostic::at(
+                            Diagnostic::new(
                                 codes::MISMATCH,
-                                it.span,
-                                format!("cannot compare {} with {vt}", x.ty),
+                                format!("cannot compare {} with {}", a_type(&x.ty), a_type(&vt)),
                             )
-                            .label(x.span, format!("this is {}", x.ty)),
+                            .label(it.span, format!("this is {}", a_type(&vt)))
+                            .label(x.span, format!("this is {}", a_type(&x.ty))),
                         );
                     }
                 }
@@ -599,8 +658,9 @@ impl<'a> Checker<'a> {
                 for bound in [&lo, &hi] {
                     if let Err(msg) = binary_type(BinOp::Le, &x.ty, &bound.ty) {
                         return self.error(
-                            Diagnostic::at(codes::MISMATCH, bound.span, msg)
-                                .label(x.span, format!("this is {}", x.ty)),
+                            Diagnostic::new(codes::MISMATCH, msg)
+                                .label(bound.span, format!("this is {}", a_type(&bound.ty)))
+                                .label(x.span, format!("this is {}", a_type(&x.ty))),
                         );
                     }
                 }
@@ -634,18 +694,31 @@ impl<'a> Checker<'a> {
                 if failed {
                     return None;
                 }
+                // The first branch with a type other than null sets it.
+                let mut first: Option<Span> = None;
                 for v in out.iter().map(|(_, v)| v).chain(std::iter::once(&o)) {
                     match unify(&ty, &v.ty) {
-                        Some(t) => ty = t,
+                        Some(t) => {
+                            if v.ty != Type::Null {
+                                first.get_or_insert(v.span);
+                            }
+                            ty = t;
+                        }
                         None => {
-                            return self.error(
-                                Diagnostic::at(
-                                    codes::BRANCH_TYPES,
-                                    v.span,
-                                    format!("this branch is {}, an earlier one is {ty}", v.ty),
-                                )
-                                .hint("every branch of an `if` must have the same type"),
+                            let mut d = Diagnostic::new(
+                                codes::BRANCH_TYPES,
+                                format!(
+                                    "an `if` branch is {} where an earlier one is {}",
+                                    a_type(&v.ty),
+                                    a_type(&ty)
+                                ),
                             )
+                            .label(v.span, format!("this is {}", a_type(&v.ty)));
+                            if let Some(f) = first {
+                                d = d.label(f, format!("this is {}", a_type(&ty)));
+                            }
+                            return self
+                                .error(d.hint("every branch of an `if` must have the same type"));
                         }
                     }
                 }
@@ -659,6 +732,30 @@ impl<'a> Checker<'a> {
                 ))
             }
             A::Call { name, args } => {
+                if AggFunc::from_name(&name.name).is_some() {
+                    // `avg(handle_time)`, `count()`: an aggregate without a
+                    // table parses as a call. One error, not one per argument.
+                    return self.aggregate_without_table(&name.name, args, span);
+                }
+                if matches!(name.name.as_str(), "prev" | "next") {
+                    // A window function written like a call: the `by` is missing.
+                    return self.error(
+                        Diagnostic::new(
+                            codes::FUNCTION_ARGUMENT,
+                            format!("`{0}` needs a key to follow: {0}(column by key)", name.name),
+                        )
+                        .label(span, "no `by`")
+                        .hint(format!(
+                            "e.g. {}(created_at by customer_id): the same customer's {} ticket",
+                            name.name,
+                            if name.name == "prev" {
+                                "previous"
+                            } else {
+                                "next"
+                            }
+                        )),
+                    );
+                }
                 let checked: Vec<Checked1> = args.iter().map(|a| self.expr(a, scope)).collect();
                 let Some(f) = functions::lookup(&name.name) else {
                     let mut d = Diagnostic::at(
@@ -666,16 +763,16 @@ impl<'a> Checker<'a> {
                         name.span,
                         format!("unknown function `{}`", name.name),
                     );
-                    if AggFunc::from_name(&name.name).is_some() {
-                        d = d.hint(format!("`{0}` is an aggregate: {0}(T: expr)", name.name));
-                    } else if let Some(h) = did_you_mean(
-                        &name.name,
-                        functions::FUNCTIONS
-                            .iter()
-                            .chain(functions::SERIES_FUNCTIONS)
-                            .map(|f| f.name),
-                    ) {
-                        d = d.hint(h);
+                    let names = functions::FUNCTIONS
+                        .iter()
+                        .chain(functions::SERIES_FUNCTIONS)
+                        .map(|f| f.name);
+                    match did_you_mean(&name.name, names.clone()) {
+                        Some(h) => d = d.hint(h),
+                        None => {
+                            let all: Vec<&str> = names.collect();
+                            d = d.hint(format!("the functions are {}", all.join(", ")));
+                        }
                     }
                     return self.error(d);
                 };
@@ -717,14 +814,26 @@ impl<'a> Checker<'a> {
                         ty,
                         span,
                     )),
-                    Err(msg) => self.error(
-                        Diagnostic::at(
-                            codes::FUNCTION_ARGUMENT,
-                            span,
-                            format!("`{}` {msg}", f.name),
+                    Err(msg) => {
+                        let hint = if matches!(f.name, "minutes" | "hours" | "days")
+                            && types.first() == Some(&Type::Timestamp)
+                        {
+                            format!(
+                                "subtract two timestamps for a duration, e.g. {}(solved_at - created_at)",
+                                f.name
+                            )
+                        } else {
+                            format!("usage: {}", f.signature)
+                        };
+                        self.error(
+                            Diagnostic::at(
+                                codes::FUNCTION_ARGUMENT,
+                                span,
+                                format!("`{}` {msg}", f.name),
+                            )
+                            .hint(hint),
                         )
-                        .hint(format!("usage: {}", f.signature)),
-                    ),
+                    }
                 }
             }
             A::Window { func, value, key } => {
@@ -739,14 +848,17 @@ impl<'a> Checker<'a> {
                     );
                 };
                 if self.schema.tables[table].time.is_none() {
-                    return self.error(Diagnostic::at(
-                        codes::AXIS_TYPE,
-                        span,
-                        format!(
-                            "`{}` orders rows by time, and table `{table}` has no time column",
-                            func.name()
-                        ),
-                    ));
+                    return self.error(
+                        Diagnostic::new(
+                            codes::AXIS_TYPE,
+                            format!(
+                                "`{}` orders rows by time, and table `{table}` has no time column",
+                                func.name()
+                            ),
+                        )
+                        .label(span, "needs a time column")
+                        .hint(format!("set `time` for [tables.{table}] in kpi.toml")),
+                    );
                 }
                 let (v, k) = (self.expr(value, scope), self.expr(key, scope));
                 let (v, k) = (v?, k?);
@@ -765,19 +877,73 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// `channel == email`: an unknown column compared with something reads
+    /// like a value that lost its quotes.
+    fn suggest_quotes(&mut self, from: usize, operands: [&ast::Expr; 2]) {
+        for d in &mut self.diags[from..] {
+            // Only where no better hint was found (a near name, a relation).
+            if d.code != codes::UNKNOWN_COLUMN
+                || !d
+                    .hint
+                    .as_ref()
+                    .is_some_and(|h| h.starts_with("its columns are"))
+            {
+                continue;
+            }
+            for o in operands {
+                if let ast::ExprKind::Ident(name) = &o.kind {
+                    if d.primary() == Some(o.span) {
+                        d.hint = Some(format!("a text value is written in quotes: \"{name}\""));
+                    }
+                }
+            }
+        }
+    }
+
+    fn aggregate_without_table(&mut self, func: &str, args: &[ast::Expr], span: Span) -> Checked1 {
+        let hint = match args {
+            [] if func == "count" => "name the table, e.g. count(tickets)".to_string(),
+            [] => format!("name the table and the value, e.g. {func}(tickets: handle_time)"),
+            [ast::Expr {
+                kind: ast::ExprKind::Ident(c),
+                ..
+            }] => match self.schema.tables.iter().find(|(_, t)| t.columns.contains_key(c)) {
+                Some((t, _)) => format!("write {func}({t}: {c})"),
+                None => format!("write {func}(T: expr), e.g. {func}(tickets: {c})"),
+            },
+            _ => format!(
+                "write {func}(T: expr); to combine metrics, name them in the formula, e.g. escalations / tickets"
+            ),
+        };
+        self.error(
+            Diagnostic::new(
+                codes::AGGREGATE_ARGUMENT,
+                format!("`{func}` needs a table first: {func}(T: expr)"),
+            )
+            .label(span, "no table named here")
+            .hint(hint),
+        )
+    }
+
     fn condition(&mut self, e: &ast::Expr, scope: Scope<'_>, what: &str) -> Checked1 {
         let x = self.expr(e, scope)?;
         if matches!(x.ty, Type::Bool | Type::Null) {
             Some(x)
         } else {
             let ty = x.ty.clone();
+            let hint = match ty {
+                Type::String => format!("compare it, e.g. `{e} == \"...\"`"),
+                Type::Int | Type::Float => format!("compare it, e.g. `{e} > 0`"),
+                Type::Duration => format!("compare it, e.g. `{e} > 1h`"),
+                _ => format!("compare it, e.g. `{e} is not null`"),
+            };
             self.error(
-                Diagnostic::at(
+                Diagnostic::new(
                     codes::NOT_BOOL,
-                    x.span,
-                    format!("{what} needs a condition, found {ty}"),
+                    format!("{what} needs a condition, found {}", a_type(&ty)),
                 )
-                .hint("compare it, e.g. `x > 0` or `x is not null`"),
+                .label(x.span, format!("this is {}", a_type(&ty)))
+                .hint(hint),
             )
         }
     }
@@ -909,11 +1075,11 @@ impl<'a> Checker<'a> {
                     cur = b;
                 }
                 _ => {
-                    return self.error(Diagnostic::at(
-                        codes::UNKNOWN_RELATION,
-                        span,
-                        "only relations have fields",
-                    ))
+                    return self.error(
+                        Diagnostic::new(codes::UNKNOWN_RELATION, "only relations have fields")
+                            .label(cur.span, "not a relation")
+                            .hint("a field reads a column of a related row, e.g. ticket.channel"),
+                    )
                 }
             }
         }
@@ -965,6 +1131,17 @@ impl<'a> Checker<'a> {
             );
             if let Some(h) = did_you_mean(tname, self.schema.tables.keys().map(String::as_str)) {
                 d = d.hint(h);
+            } else if let Some((t, _)) = self
+                .schema
+                .tables
+                .iter()
+                .find(|(_, t)| t.columns.contains_key(tname))
+            {
+                // `avg(handle_time)`: a column where the table belongs.
+                d = d.hint(format!(
+                    "`{tname}` is a column of `{t}`: write {}({t}: {tname})",
+                    a.func.name()
+                ));
             }
             return self.error(d);
         };
@@ -1001,11 +1178,14 @@ impl<'a> Checker<'a> {
                     }
                     _ => {
                         let names: Vec<&str> = rels.iter().map(|(n, _)| *n).collect();
-                        return self.error(Diagnostic::at(
-                            codes::NO_RELATION,
-                            a.table.span,
-                            format!("`{tname}` relates to `{parent}` in several ways ({})", names.join(", ")),
-                        ));
+                        return self.error(
+                            Diagnostic::at(
+                                codes::NO_RELATION,
+                                a.table.span,
+                                format!("`{tname}` relates to `{parent}` in several ways ({})", names.join(", ")),
+                            )
+                            .hint(format!("an aggregate inside a row follows the one relation from `{tname}` to `{parent}`; keep one in [tables.{tname}.relations]")),
+                        );
                     }
                 }
             }
@@ -1016,7 +1196,8 @@ impl<'a> Checker<'a> {
             None => match &ts.time {
                 Some(t) => Some(Axis::Column(t.clone())),
                 None => self.error(
-                    Diagnostic::at(codes::AXIS_TYPE, a.table.span, format!("table `{tname}` has no time column to cut periods by"))
+                    Diagnostic::new(codes::AXIS_TYPE, format!("table `{tname}` has no time column to cut periods by"))
+                        .label(a.table.span, "no time column")
                         .hint(format!("write {tname}@all, or {tname}@<timestamp column>, or set `time` for the table")),
                 ).map(|_| Axis::All),
             },
@@ -1025,7 +1206,12 @@ impl<'a> Checker<'a> {
                     if ts.columns[c] == Type::Timestamp {
                         Some(Axis::Column(c.clone()))
                     } else {
-                        self.error(Diagnostic::at(codes::AXIS_TYPE, x.span, format!("`{c}` is a {}, not a timestamp", ts.columns[c]))).map(|_| Axis::All)
+                        let ty = a_type(&ts.columns[c]);
+                        let stamps: Vec<&str> = ts.columns.iter().filter(|(_, t)| **t == Type::Timestamp).map(|(n, _)| n.as_str()).collect();
+                        let d = Diagnostic::new(codes::AXIS_TYPE, format!("`{c}` is {ty}, not a timestamp"))
+                            .label(x.span, format!("this is {ty}"))
+                            .hint(format!("`@` picks the timestamp that puts a row in a period: {}", stamps.join(", ")));
+                        self.error(d).map(|_| Axis::All)
                     }
                 }
                 ast::ExprKind::Ident(c) if !self.schema.params.contains_key(c) => {
@@ -1038,7 +1224,11 @@ impl<'a> Checker<'a> {
                 }
                 _ => match self.expr(x, Scope::Instant) {
                     Some(e) if e.ty != Type::Timestamp => self
-                        .error(Diagnostic::at(codes::AXIS_TYPE, x.span, format!("an `@` instant must be a timestamp, found {}", e.ty)))
+                        .error(
+                            Diagnostic::new(codes::AXIS_TYPE, format!("an `@` instant must be a timestamp, found {}", a_type(&e.ty)))
+                                .label(x.span, format!("this is {}", a_type(&e.ty)))
+                                .hint("build an instant from period.start or period.end, e.g. @(period.end - 1d)"),
+                        )
                         .map(|_| Axis::All),
                     Some(_) if ts.interval.is_none() => self
                         .error(
@@ -1076,20 +1266,32 @@ impl<'a> Checker<'a> {
                 ast::ExprKind::Float(f) if (0.0..=1.0).contains(&f) => Some(f),
                 ast::ExprKind::Int(i @ (0 | 1)) => Some(i as f64),
                 _ => {
-                    self.error(Diagnostic::at(
+                    let mut d = Diagnostic::at(
                         codes::AGGREGATE_ARGUMENT,
                         x.span,
                         "the percentile fraction must be a number between 0 and 1",
-                    ));
+                    );
+                    let pct = match x.kind {
+                        ast::ExprKind::Int(i) => Some(i as f64),
+                        ast::ExprKind::Float(f) => Some(f),
+                        _ => None,
+                    };
+                    if let Some(p) = pct.filter(|p| *p > 1.0 && *p <= 100.0) {
+                        d = d.hint(format!("write {} for the {p}th percentile", p / 100.0));
+                    }
+                    self.error(d);
                     None
                 }
             },
             (Some(x), f) => {
-                self.error(Diagnostic::at(
-                    codes::AGGREGATE_ARGUMENT,
-                    x.span,
-                    format!("`{}` takes one value", f.name()),
-                ));
+                self.error(
+                    Diagnostic::at(
+                        codes::AGGREGATE_ARGUMENT,
+                        x.span,
+                        format!("`{}` takes one value", f.name()),
+                    )
+                    .hint("only percentile takes a second argument: percentile(T: expr, 0.9)"),
+                );
                 None
             }
             (None, _) => None,
@@ -1109,8 +1311,14 @@ impl<'a> Checker<'a> {
         let ty = match aggregate_type(a.func, arg.as_ref().map(|x| &x.ty)) {
             Ok(t) => t,
             Err(msg) => {
-                let at = arg.as_ref().map(|x| x.span).unwrap_or(span);
-                let mut d = Diagnostic::at(codes::AGGREGATE_ARGUMENT, at, msg);
+                let mut d = Diagnostic::new(codes::AGGREGATE_ARGUMENT, msg);
+                d = match &arg {
+                    Some(x) => d.label(x.span, format!("this is {}", a_type(&x.ty))),
+                    None => d.label(span, "no value to aggregate").hint(format!(
+                        "write {}({tname}: <column>); count({tname}) counts rows",
+                        a.func.name()
+                    )),
+                };
                 if arg.as_ref().is_some_and(|x| x.ty == Type::Bool) {
                     let cond = a.arg.as_ref().map(|x| x.to_string()).unwrap_or_default();
                     d = d.hint(format!(

@@ -79,12 +79,46 @@ pub fn parse_toml<'i>(text: &'i str, src: SrcId) -> Result<Spanned<DeTable<'i>>,
                 "a '...' string ends on its line; use '''...''' for a formula over several lines",
             );
         }
-        let d = Diagnostic::at(codes::TOML_SYNTAX, Span::new(src, r.start, r.end), message);
+        let here = Span::new(src, r.start, r.end);
+        let mut d = Diagnostic::at(codes::TOML_SYNTAX, here, message);
+        if message_is_duplicate(&d.message) {
+            if let Some(first) = first_definition(text, r.clone()) {
+                d = Diagnostic::new(codes::TOML_SYNTAX, d.message)
+                    .label(here, "defined again here")
+                    .label(Span::new(src, first.start, first.end), "first defined here");
+            }
+        }
         match hint {
             Some(h) => d.hint(h),
             None => d,
         }
     })
+}
+
+fn message_is_duplicate(m: &str) -> bool {
+    m.starts_with("duplicate key")
+}
+
+/// For a duplicate key at `dup`: the same key written on an earlier line
+/// with the same text before it (`[metric.tickets]`, `formula =`). TOML's
+/// error names only the second one.
+fn first_definition(text: &str, dup: Range<usize>) -> Option<Range<usize>> {
+    let line_start = text[..dup.start].rfind('\n').map_or(0, |i| i + 1);
+    let lead = text[line_start..dup.start].trim_start();
+    let key = text.get(dup.clone())?;
+    let mut at = 0;
+    for line in text[..line_start].split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        if let Some(rest) = trimmed.strip_prefix(lead).and_then(|r| r.strip_prefix(key)) {
+            if !rest.starts_with(|c: char| c.is_alphanumeric() || c == '_' || c == '-') {
+                let start = at + indent + lead.len();
+                return Some(start..start + key.len());
+            }
+        }
+        at += line.len();
+    }
+    None
 }
 
 pub fn span_of(src: SrcId, r: Range<usize>) -> Span {
@@ -119,7 +153,11 @@ pub fn param_value(v: &Spanned<DeValue<'_>>, src: SrcId) -> Result<ParamValue, D
                         return Err(Diagnostic::at(
                             codes::BAD_FIELD,
                             span_of(src, v.span()),
-                            format!("expected a {a} like the other entries, found a {b}"),
+                            format!(
+                                "expected {} like the other entries, found {}",
+                                a_type(a),
+                                a_type(&b)
+                            ),
                         ));
                     }
                     _ => {}
@@ -131,7 +169,11 @@ pub fn param_value(v: &Spanned<DeValue<'_>>, src: SrcId) -> Result<ParamValue, D
             }
             ParamValue::Map(m)
         }
-        other => return Err(bad(format!("a parameter cannot be a {}", other.type_str()))),
+        other => {
+            let ty = other.type_str();
+            let a = if ty.starts_with('a') { "an" } else { "a" };
+            return Err(bad(format!("a parameter cannot be {a} {ty}")));
+        }
     })
 }
 
@@ -278,7 +320,11 @@ fn load_metric(
         let boolean = |diags: &mut Vec<Diagnostic>| match value.get_ref().as_bool() {
             Some(b) => b,
             None => {
-                diags.push(want("true or false"));
+                let mut d = want("true or false");
+                if value.get_ref().as_str().is_some() {
+                    d = d.hint(format!("write {} = true, without quotes", key.get_ref()));
+                }
+                diags.push(d);
                 false
             }
         };
@@ -297,12 +343,11 @@ fn load_metric(
                 m.unit = string(diags);
                 if let Some(u) = &m.unit {
                     if !UNITS.contains(&u.as_str()) {
-                        diags.push(
-                            want(&format!("one of {}", UNITS.join(", "))).hint(
-                                did_you_mean(u, UNITS.iter().copied())
-                                    .unwrap_or("durations take s, min, h or d".into()),
-                            ),
-                        );
+                        let mut d = want(&format!("one of {}", UNITS.join(", ")));
+                        if let Some(h) = unit_hint(u) {
+                            d = d.hint(h);
+                        }
+                        diags.push(d);
                     }
                 }
             }
@@ -334,13 +379,39 @@ fn load_metric(
         }
     }
     if !has_formula && diags.len() == before {
-        diags.push(Diagnostic::at(
-            codes::BAD_FIELD,
-            id_span,
-            format!("metric `{name}` has no formula"),
-        ));
+        diags.push(
+            Diagnostic::at(
+                codes::BAD_FIELD,
+                id_span,
+                format!("metric `{name}` has no formula"),
+            )
+            .hint("add a line such as formula = 'count(tickets)'"),
+        );
     }
     (has_formula && diags.len() == before).then_some(m)
+}
+
+/// A hint for a unit that is not one of [`UNITS`]: the spelled-out names
+/// people write, then near misses.
+fn unit_hint(u: &str) -> Option<String> {
+    let known = match u.to_ascii_lowercase().as_str() {
+        "percent" | "percentage" | "pct" | "percents" => "%",
+        "sec" | "secs" | "second" | "seconds" => "s",
+        "m" | "mins" | "minute" | "minutes" => "min",
+        "hr" | "hrs" | "hour" | "hours" => "h",
+        "day" | "days" => "d",
+        "number" | "tickets" | "rows" => "count",
+        _ => return did_you_mean(u, UNITS.iter().copied()),
+    };
+    Some(format!("write unit = \"{known}\""))
+}
+
+/// `a duration`, `an int`: a type in a sentence.
+fn a_type(ty: &crate::Type) -> String {
+    match ty.to_string() {
+        t if t.starts_with(['a', 'e', 'i', 'o', 'u']) => format!("an {t}"),
+        t => format!("a {t}"),
+    }
 }
 
 pub fn is_identifier(s: &str) -> bool {

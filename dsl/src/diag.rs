@@ -33,7 +33,7 @@ codes! {
     SYNTAX = "E0101", "formula syntax error";
     TOO_DEEP = "E0102", "formula nested too deeply";
     BAD_LITERAL = "E0103", "literal out of range";
-    BAD_FIELD = "E0104", "invalid field in a metric definition";
+    BAD_FIELD = "E0104", "invalid entry in a definition file";
     UNKNOWN_NAME = "E0201", "unknown metric or name";
     UNKNOWN_TABLE = "E0202", "unknown table";
     UNKNOWN_COLUMN = "E0203", "unknown column";
@@ -137,12 +137,14 @@ enum Source {
     File(usize),
     /// A formula held in a TOML string. `base` is the offset of the formula's
     /// first byte in the file when the string is written verbatim (a literal
-    /// string, or a basic string without escapes); otherwise spans fall back
-    /// to the whole string literal `lit`.
+    /// string, or a basic string without escapes); `escaped` maps each byte
+    /// of a one-line basic string with escapes (`"... \"chat\" ..."`) to its
+    /// offset in the file; otherwise spans fall back to the whole literal `lit`.
     Formula {
         file: usize,
         text: String,
         base: Option<usize>,
+        escaped: Option<Vec<usize>>,
         lit: Range<usize>,
     },
 }
@@ -184,10 +186,16 @@ impl SourceMap {
         };
         let raw = self.files[file].text.get(lit.clone()).unwrap_or("");
         let base = verbatim_offset(raw, &text).map(|o| lit.start + o);
+        let escaped = match base {
+            Some(_) => None,
+            None => escaped_offsets(raw, &text)
+                .map(|offsets| offsets.into_iter().map(|o| lit.start + o).collect()),
+        };
         self.srcs.push(Source::Formula {
             file,
             text,
             base,
+            escaped,
             lit,
         });
         (self.srcs.len() - 1) as SrcId
@@ -211,10 +219,17 @@ impl SourceMap {
             } => (*file, b + span.start as usize..b + span.end as usize),
             Source::Formula {
                 file,
-                base: None,
+                escaped: Some(offsets),
                 lit,
                 ..
-            } => (*file, lit.clone()),
+            } => match (
+                offsets.get(span.start as usize),
+                offsets.get(span.end as usize),
+            ) {
+                (Some(&start), Some(&end)) => (*file, start..end),
+                _ => (*file, lit.clone()),
+            },
+            Source::Formula { file, lit, .. } => (*file, lit.clone()),
         }
     }
 
@@ -254,6 +269,48 @@ fn verbatim_offset(raw: &str, text: &str) -> Option<usize> {
     None
 }
 
+/// For a one-line basic string `raw` (quotes included) whose escapes decode
+/// to `text`: the offset in `raw` of each byte of `text`, and of its end.
+fn escaped_offsets(raw: &str, text: &str) -> Option<Vec<usize>> {
+    let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
+    if inner.starts_with("\"\"") || inner.contains('\n') {
+        return None;
+    }
+    let mut offsets = Vec::with_capacity(text.len() + 1);
+    let mut decoded = String::with_capacity(text.len());
+    let mut chars = inner.char_indices();
+    while let Some((i, c)) = chars.next() {
+        let at = 1 + i;
+        let ch = if c != '\\' {
+            c
+        } else {
+            let (_, e) = chars.next()?;
+            match e {
+                'b' => '\u{8}',
+                't' => '\t',
+                'n' => '\n',
+                'f' => '\u{c}',
+                'r' => '\r',
+                'e' => '\u{1b}',
+                '"' => '"',
+                '\\' => '\\',
+                'u' | 'U' => {
+                    let n = if e == 'u' { 4 } else { 8 };
+                    let hex: String = (0..n)
+                        .filter_map(|_| chars.next().map(|(_, h)| h))
+                        .collect();
+                    char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?
+                }
+                _ => return None,
+            }
+        };
+        decoded.push(ch);
+        offsets.resize(offsets.len() + ch.len_utf8(), at);
+    }
+    offsets.push(raw.len() - 1);
+    (decoded == text).then_some(offsets)
+}
+
 /// Renders diagnostics for a terminal or a log: code, message, the file with
 /// line and column, the source line with a caret, and the hint.
 pub fn render(diags: &[Diagnostic], sources: &SourceMap) -> String {
@@ -262,15 +319,21 @@ pub fn render(diags: &[Diagnostic], sources: &SourceMap) -> String {
     let mut out = Vec::new();
     for d in diags {
         let Some(primary) = d.primary() else {
-            out.extend_from_slice(format!("{d}\n").as_bytes());
+            // Nothing to point at (a command-line value, a data file): the
+            // same first line as a located report, then the hint.
+            out.extend_from_slice(format!("[{}] Error: {}\n", d.code.id, d.message).as_bytes());
             if let Some(h) = &d.hint {
-                out.extend_from_slice(format!("  = hint: {h}\n").as_bytes());
+                out.extend_from_slice(format!("    Help: {h}\n").as_bytes());
             }
             continue;
         };
         let (file, range) = sources.resolve(primary);
         let path = sources.files[file].path.clone();
         let (_, line, col) = sources.location(primary);
+        if line_len(&sources.files[file].text, range.start) > LONG_LINE {
+            render_long(d, sources, &mut out);
+            continue;
+        }
         let config = Config::default()
             .with_color(false)
             .with_index_type(IndexType::Byte);
@@ -294,7 +357,16 @@ pub fn render(diags: &[Diagnostic], sources: &SourceMap) -> String {
                 "" if i == 0 => d.code.title,
                 m => m,
             };
-            let mut label = AL::new((lpath, lr)).with_order(i as i32);
+            // ariadne starts a new section whenever a label's line goes
+            // back up, and heads it with the primary location: order the
+            // labels by file (the primary's first) and position instead.
+            let rank = if lf == file {
+                0
+            } else {
+                1 + lf.min(100) as i32
+            };
+            let order = rank * (1 << 24) + lr.start.min((1 << 24) - 1) as i32;
+            let mut label = AL::new((lpath, lr)).with_order(order);
             if !message.is_empty() {
                 label = label.with_message(message);
             }
@@ -313,6 +385,75 @@ pub fn render(diags: &[Diagnostic], sources: &SourceMap) -> String {
         let _ = report.finish().write(cache, &mut out);
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Lines longer than this (a generated formula) are shown as an excerpt
+/// around the primary label; ariadne would print them whole.
+const LONG_LINE: usize = 200;
+
+/// The length in characters of the line holding byte `at`.
+fn line_len(text: &str, at: usize) -> usize {
+    let at = at.min(text.len());
+    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    text[start..end].chars().count()
+}
+
+/// Renders a diagnostic whose primary label sits on a very long line: the
+/// same frame as ariadne's, with a window of the line around the label.
+fn render_long(d: &Diagnostic, sources: &SourceMap, out: &mut Vec<u8>) {
+    const BEFORE: usize = 40;
+    const WIDTH: usize = 80;
+    let primary = d.labels[0].span;
+    let (file, range) = sources.resolve(primary);
+    let text = &sources.files[file].text;
+    let (path, line, col) = sources.location(primary);
+    let line_text: Vec<char> = text[range.start - (col_byte(text, range.start))..]
+        .split('\n')
+        .next()
+        .unwrap_or("")
+        .chars()
+        .collect();
+    let from = (col - 1).saturating_sub(BEFORE);
+    let to = (from + WIDTH).min(line_text.len());
+    let excerpt: String = line_text[from..to].iter().collect();
+    // At least one character wide, at most to the end of the excerpt (an
+    // empty span at the end of the line still gets its caret).
+    let room = to.saturating_sub(col - 1).max(1);
+    let width = text[range.clone()].chars().count().clamp(1, room);
+    let pad = line.to_string().len();
+    let margin = " ".repeat(pad + 1);
+    let lead = usize::from(from > 0);
+    let mut s = format!(
+        "[{}] Error: {} ({path}:{line}:{col})\n{margin} ╭─[ {path}:{line}:{col} ]\n{margin} │\n",
+        d.code.id, d.message
+    );
+    s += &format!(
+        " {line} │ {}{excerpt}{}\n",
+        if from > 0 { "…" } else { "" },
+        if to < line_text.len() { "…" } else { "" }
+    );
+    let at = " ".repeat(lead + col - 1 - from);
+    let message = match d.labels[0].message.as_str() {
+        "" => d.code.title,
+        m => m,
+    };
+    s += &format!("{margin} │ {at}┬{}\n", "─".repeat(width - 1));
+    s += &format!("{margin} │ {at}╰── {message}\n");
+    for l in &d.labels[1..] {
+        let (p, ln, c) = sources.location(l.span);
+        s += &format!("{margin} │ {p}:{ln}:{c}: {}\n", l.message);
+    }
+    if let Some(h) = &d.hint {
+        s += &format!("{margin} │\n{margin} │ Help: {h}\n");
+    }
+    s += &format!("{}╯\n", "─".repeat(pad + 2));
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// How many bytes of its line come before byte `at`.
+fn col_byte(text: &str, at: usize) -> usize {
+    at - text[..at].rfind('\n').map_or(0, |i| i + 1)
 }
 
 /// Levenshtein distance, for "did you mean" hints.
@@ -335,11 +476,28 @@ pub fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {
-    let limit = (name.chars().count() / 3).max(1) + 1;
-    candidates
-        .into_iter()
-        .map(|c| (edit_distance(name, c), c))
+    // One edit per three characters: `tikets` finds `tickets`, but `vip`
+    // does not find `id`.
+    let len = name.chars().count();
+    let limit = (len / 3).max(1);
+    let candidates: Vec<&str> = candidates.into_iter().collect();
+    let close = candidates
+        .iter()
+        .map(|c| (edit_distance(name, c), *c))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, c)| (*d, c.to_string()))
-        .map(|(_, c)| format!("did you mean `{c}`?"))
+        .map(|(_, c)| c);
+    // `agent` for `agent_id`, `created` for `created_at`: a name cut short
+    // at an underscore is too far for the edit distance.
+    let prefix = format!("{name}_");
+    let cut_short = || {
+        candidates
+            .iter()
+            .filter(|c| len >= 3 && c.starts_with(&prefix))
+            .min_by_key(|c| (c.len(), c.to_string()))
+            .copied()
+    };
+    close
+        .or_else(cut_short)
+        .map(|c| format!("did you mean `{c}`?"))
 }

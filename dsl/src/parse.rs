@@ -125,6 +125,9 @@ fn rule_name(rule: &Rule) -> &'static str {
         Rule::kw_or => "`or`",
         Rule::kw_not | Rule::not_op => "`not`",
         Rule::kw_null => "`null`",
+        Rule::kw_is => "`is`",
+        Rule::kw_in => "`in`",
+        Rule::kw_between => "`between`",
         _ => "something else",
     }
 }
@@ -141,6 +144,7 @@ const OPERATORS: &[&str] = &[
     "`not`",
     "a comparison",
     "`is null`",
+    "`is`",
     "`in`",
     "`between`",
 ];
@@ -166,9 +170,11 @@ fn syntax_error(e: pest::error::Error<Rule>, text: &str, src: SrcId) -> Diagnost
     expected.sort();
     expected.dedup();
     expected.retain(|n| *n != "something else");
-    // An operand just ended: an operator may follow, and so may the bracket
-    // that closes the innermost open one (pest does not name literals).
-    let after_operand = expected.iter().any(|n| OPERATORS.contains(n));
+    // An operand just ended when pest lists the operators that may follow
+    // (after `is` or `not` it lists one or two words, which stay named); the
+    // bracket that closes the innermost open one may follow too (pest does
+    // not name literals).
+    let after_operand = expected.iter().filter(|n| OPERATORS.contains(n)).count() >= 3;
     let open = open_brackets(&text[..pos]);
     if text.trim().is_empty() {
         return Diagnostic::new(codes::SYNTAX, "the formula is empty")
@@ -233,6 +239,14 @@ fn syntax_error(e: pest::error::Error<Rule>, text: &str, src: SrcId) -> Diagnost
     let hint = match found.as_str() {
         "%" => Some("`%` is a unit, not an operator: write `a / b * 100` and set unit = \"%\""),
         "=" => Some("compare with `==`"),
+        _ if text[..pos].trim_end().ends_with(" not")
+            && found.starts_with(|c: char| c == '"' || c.is_alphanumeric()) =>
+        {
+            Some("for not equal write `!=`; `not in [...]` tests a list")
+        }
+        _ if text[..pos].trim_end().ends_with(" is") => {
+            Some("`is` only tests for null (`x is null`); compare values with `==`")
+        }
         "&&" => Some("write `and`"),
         "||" => Some("write `or`"),
         "!" => Some("write `not`, or `!=` for not equal"),
