@@ -2456,6 +2456,14 @@ fn project_toml(opts: &GenOptions) -> String {
     s.push_str("[project]\nname = \"support-example\"\n");
     let _ = writeln!(s, "timezone = \"{}\"", opts.timezone);
     s.push_str("week_start = \"monday\"\n");
+    // Customer history reaches back years before the first ticket; without a
+    // default range, `kpi run` would span all of it.
+    let end = opts
+        .start
+        .checked_add_months(chrono::Months::new(opts.months))
+        .unwrap_or(opts.start);
+    s.push_str("# The range `kpi run` reports when no --from/--to is given.\n");
+    let _ = writeln!(s, "from = \"{}\"\nto = \"{}\"", opts.start, end);
     for (name, _) in TABLES {
         let _ = write!(
             s,

@@ -210,10 +210,13 @@ fn execute(command: Command, mut project: Project) -> Result<(), Failure> {
                     let items: Vec<serde_json::Value> = rows
                         .iter()
                         .map(|r| {
+                            let m = &project.checked.metrics[&r[0]];
                             serde_json::json!({
                                 "id": r[0], "title": r[1], "unit": r[2],
                                 "tables": r[3].split(' ').filter(|s| !s.is_empty()).collect::<Vec<_>>(),
                                 "source": r[4],
+                                "description": m.def.description.clone().unwrap_or_default(),
+                                "hidden": m.def.hidden,
                             })
                         })
                         .collect();
@@ -333,7 +336,14 @@ fn execute(command: Command, mut project: Project) -> Result<(), Failure> {
             if report.failures.is_empty() {
                 Ok(())
             } else {
-                Err((Error::data(format!("{} of {} test cases failed", report.failures.len(), report.cases)), None))
+                Err((
+                    Error::data(format!(
+                        "{} of {} test cases failed",
+                        report.failures.len(),
+                        report.cases
+                    )),
+                    None,
+                ))
             }
         }
         Command::Generate(_) => unreachable!("`generate` runs before a project is loaded"),

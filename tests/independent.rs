@@ -20,7 +20,21 @@ fn generated(label: &str) -> std::path::PathBuf {
     let d = dir.to_str().expect("utf-8").to_string();
     let out = kpi_in(
         &root(),
-        &["generate", "--out", &d, "--seed", "20260101", "--tickets", "1500", "--months", "3", "--start", FROM, "--timezone", TZ],
+        &[
+            "generate",
+            "--out",
+            &d,
+            "--seed",
+            "20260101",
+            "--tickets",
+            "1500",
+            "--months",
+            "3",
+            "--start",
+            FROM,
+            "--timezone",
+            TZ,
+        ],
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
     dir
@@ -40,12 +54,27 @@ fn unit_factor(unit: &str) -> f64 {
 
 /// Period starts as instants, so `Z` and `+00:00` spellings meet.
 fn instant(s: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(s).expect("RFC 3339").timestamp().to_string()
+    chrono::DateTime::parse_from_rfc3339(s)
+        .expect("RFC 3339")
+        .timestamp()
+        .to_string()
 }
 
 fn ours(dir: &std::path::Path, by: Option<&str>) -> Values {
     let d = dir.to_str().expect("utf-8");
-    let mut args = vec!["run", "--project", d, "--format", "json", "--period", "month", "--from", FROM, "--to", TO];
+    let mut args = vec![
+        "run",
+        "--project",
+        d,
+        "--format",
+        "json",
+        "--period",
+        "month",
+        "--from",
+        FROM,
+        "--to",
+        TO,
+    ];
     if let Some(b) = by {
         args.extend(["--by", b]);
     }
@@ -55,8 +84,14 @@ fn ours(dir: &std::path::Path, by: Option<&str>) -> Values {
     rows.iter()
         .map(|r| {
             let unit = r["unit"].as_str().unwrap_or("");
-            let group = by.map(|b| r[b].as_str().map(str::to_string)).unwrap_or(None);
-            let key = (instant(r["period_start"].as_str().expect("start")), group, r["metric"].as_str().expect("metric").to_string());
+            let group = by
+                .map(|b| r[b].as_str().map(str::to_string))
+                .unwrap_or(None);
+            let key = (
+                instant(r["period_start"].as_str().expect("start")),
+                group,
+                r["metric"].as_str().expect("metric").to_string(),
+            );
             (key, r["value"].as_f64().map(|v| v * unit_factor(unit)))
         })
         .collect()
@@ -66,17 +101,38 @@ fn theirs(dir: &std::path::Path, by: Option<&str>) -> Values {
     let data = dir.join("data");
     let script = root().join("tests/independent/catalog.py");
     let mut cmd = Command::new("python3");
-    cmd.arg(&script).arg(&data).args(["--timezone", TZ, "--period", "month", "--from", FROM, "--to", TO]);
+    cmd.arg(&script).arg(&data).args([
+        "--timezone",
+        TZ,
+        "--period",
+        "month",
+        "--from",
+        FROM,
+        "--to",
+        TO,
+    ]);
     if let Some(b) = by {
         cmd.args(["--by", b]);
     }
-    let out = cmd.output().expect("python3 runs (the CI machine has CPython 3.11)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = cmd
+        .output()
+        .expect("python3 runs (the CI machine has CPython 3.11)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let rows: Vec<Value> = serde_json::from_slice(&out.stdout).expect("JSON from catalog.py");
     rows.iter()
         .map(|r| {
-            let group = by.map(|b| r[b].as_str().map(str::to_string)).unwrap_or(None);
-            let key = (instant(r["period_start"].as_str().expect("start")), group, r["metric"].as_str().expect("metric").to_string());
+            let group = by
+                .map(|b| r[b].as_str().map(str::to_string))
+                .unwrap_or(None);
+            let key = (
+                instant(r["period_start"].as_str().expect("start")),
+                group,
+                r["metric"].as_str().expect("metric").to_string(),
+            );
             (key, r["value"].as_f64())
         })
         .collect()
@@ -94,7 +150,10 @@ fn compare(by: Option<&str>) {
     let dir = generated(by.unwrap_or("all"));
     let (a, b) = (ours(&dir, by), theirs(&dir, by));
     let metrics: std::collections::BTreeSet<&String> = b.keys().map(|k| &k.2).collect();
-    assert!(metrics.len() >= 20, "the reference computed only {metrics:?}");
+    assert!(
+        metrics.len() >= 20,
+        "the reference computed only {metrics:?}"
+    );
     let mut compared = 0;
     let mut diffs = Vec::new();
     for (key, theirs) in &b {
@@ -109,11 +168,18 @@ fn compare(by: Option<&str>) {
             // (its grid includes every agent of the table) is absent here only
             // when its value is "nothing": 0 or null.
             None if by.is_some() && theirs.is_none_or(|v| v == 0.0) => {}
-            None => diffs.push(format!("{key:?}: missing from kpi's output (reference {theirs:?})")),
+            None => diffs.push(format!(
+                "{key:?}: missing from kpi's output (reference {theirs:?})"
+            )),
         }
     }
     diffs.sort();
-    assert!(diffs.is_empty(), "{} of {compared} values differ:\n{}", diffs.len(), diffs.join("\n"));
+    assert!(
+        diffs.is_empty(),
+        "{} of {compared} values differ:\n{}",
+        diffs.len(),
+        diffs.join("\n")
+    );
     assert!(compared > 100, "compared only {compared} values");
     let _ = std::fs::remove_dir_all(&dir);
 }

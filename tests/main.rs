@@ -1,10 +1,11 @@
 //! The one integration-test binary (`autotests = false`): end-to-end runs of
 //! the `kpi` CLI and the library on fixture projects, with insta snapshots.
 
-mod common;
+mod bad_error_messages;
 mod builtins;
+mod common;
 mod design_card;
+mod errors;
+mod example;
 mod independent;
 mod semantics;
-mod errors;
-mod bad_error_messages;

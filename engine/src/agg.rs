@@ -53,10 +53,7 @@ impl Accumulator {
         fraction: Option<f64>,
         n: usize,
     ) -> Accumulator {
-        let exact = matches!(
-            input,
-            Some(Type::Int | Type::Timestamp | Type::Null)
-        );
+        let exact = matches!(input, Some(Type::Int | Type::Timestamp | Type::Null));
         let slots = match func {
             AggFunc::Count => Slots::Count(vec![0; n]),
             AggFunc::Sum | AggFunc::Avg if exact => Slots::SumExact(vec![0; n], vec![0; n]),

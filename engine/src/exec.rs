@@ -252,8 +252,16 @@ impl<'a> Exec<'a> {
             K::Call { func, args } => {
                 let cols: Vec<Column> = args.iter().map(|a| self.eval(a, f)).collect::<R<_>>()?;
                 if kpi_dsl::functions::is_series(func) {
-                    let Frame::Cells { periods, groups, history, .. } = f else {
-                        return Err(format!("internal: series function `{func}` outside the result grid"));
+                    let Frame::Cells {
+                        periods,
+                        groups,
+                        history,
+                        ..
+                    } = f
+                    else {
+                        return Err(format!(
+                            "internal: series function `{func}` outside the result grid"
+                        ));
                     };
                     crate::series::apply(func, &cols, &e.ty, periods.len(), *groups, *history)?
                 } else {

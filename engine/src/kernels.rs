@@ -432,7 +432,11 @@ fn call1<'a>(name: &str, a: &[V<'a>], tz: Tz) -> Result<V<'a>, String> {
                 });
                 match moved.and_then(|m| crate::time::resolve_local(m, tz)) {
                     Some(x) => V::T(x),
-                    None => return Err(format!("add_months: {n} months from this timestamp is out of range")),
+                    None => {
+                        return Err(format!(
+                            "add_months: {n} months from this timestamp is out of range"
+                        ))
+                    }
                 }
             }
             _ => V::Null,

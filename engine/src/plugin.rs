@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use kpi_dsl::Type;
 use kpi_plugin_api::{
-    abi_parts, AggregateFn, ArrowArray, EntryPoint, ErrorBuffer, FunctionKind, Output, PluginDescriptor, ScalarFn, TypeCode,
-    ABI_MAJOR, ABI_MINOR, ABI_VERSION, ENTRY_POINT,
+    abi_parts, AggregateFn, ArrowArray, EntryPoint, ErrorBuffer, FunctionKind, Output,
+    PluginDescriptor, ScalarFn, TypeCode, ABI_MAJOR, ABI_MINOR, ABI_VERSION, ENTRY_POINT,
 };
 
 use crate::column::{Column, Data, StrBuilder};
@@ -66,7 +66,8 @@ pub fn load(path: &Path) -> Result<Plugin, String> {
     }
     // SAFETY: loading a library runs its initialisers; a plugin is trusted
     // code the user named. It is never unloaded (see the module docs).
-    let lib = unsafe { libloading::Library::new(path) }.map_err(|e| format!("plugin {shown}: not a loadable library ({e})"))?;
+    let lib = unsafe { libloading::Library::new(path) }
+        .map_err(|e| format!("plugin {shown}: not a loadable library ({e})"))?;
     let lib: &'static libloading::Library = Box::leak(Box::new(lib));
     // SAFETY: the symbol's type is the ABI's entry point type; a library that
     // exports a different symbol of that name breaks the ABI contract.
@@ -76,7 +77,9 @@ pub fn load(path: &Path) -> Result<Plugin, String> {
     // SAFETY: calling the entry point as the ABI defines it.
     let desc = unsafe { entry() };
     if desc.is_null() {
-        return Err(format!("plugin {shown}: `{ENTRY_POINT}` returned no descriptor"));
+        return Err(format!(
+            "plugin {shown}: `{ENTRY_POINT}` returned no descriptor"
+        ));
     }
     // The first two fields (size, abi_version) are stable across every ABI
     // version; read them before trusting the rest of the layout.
@@ -84,7 +87,10 @@ pub fn load(path: &Path) -> Result<Plugin, String> {
     let (size, abi) = unsafe { (*(desc as *const u32), *(desc as *const u32).add(1)) };
     let (major, minor) = abi_parts(abi);
     if major != ABI_MAJOR || minor > ABI_MINOR {
-        return Err(format!("plugin {shown}: built for plugin ABI {major}.{minor}; {}", host_accepts()));
+        return Err(format!(
+            "plugin {shown}: built for plugin ABI {major}.{minor}; {}",
+            host_accepts()
+        ));
     }
     if (size as usize) < std::mem::size_of::<PluginDescriptor>() {
         return Err(format!(
@@ -95,7 +101,11 @@ pub fn load(path: &Path) -> Result<Plugin, String> {
     // SAFETY: the version and size checks above say the layout is ours.
     let d = unsafe { &*desc };
     // SAFETY: strings in a descriptor are static in the plugin.
-    let text = |s: &kpi_plugin_api::Str, what: &str| unsafe { s.as_str() }.map(str::to_string).ok_or_else(|| format!("plugin {shown}: {what} is not UTF-8"));
+    let text = |s: &kpi_plugin_api::Str, what: &str| {
+        unsafe { s.as_str() }
+            .map(str::to_string)
+            .ok_or_else(|| format!("plugin {shown}: {what} is not UTF-8"))
+    };
     let name = text(&d.name, "its name")?;
     let version = text(&d.version, "its version")?;
     let definitions = text(&d.definitions, "its definitions")?;
@@ -117,19 +127,45 @@ pub fn load(path: &Path) -> Result<Plugin, String> {
             // SAFETY: `n_args` type codes at `arg_types`.
             unsafe { std::slice::from_raw_parts(f.arg_types, f.n_args) }
         };
-        let args = codes.iter().map(|&c| TypeCode::from_u32(c).ok_or_else(|| bad(format!("unknown argument type code {c}")))).collect::<Result<Vec<_>, _>>()?;
-        let returns = TypeCode::from_u32(f.return_type).ok_or_else(|| bad(format!("unknown return type code {}", f.return_type)))?;
+        let args = codes
+            .iter()
+            .map(|&c| {
+                TypeCode::from_u32(c).ok_or_else(|| bad(format!("unknown argument type code {c}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let returns = TypeCode::from_u32(f.return_type)
+            .ok_or_else(|| bad(format!("unknown return type code {}", f.return_type)))?;
         match kind {
-            FunctionKind::Scalar if f.scalar.is_none() => return Err(bad("scalar function without a callback".into())),
-            FunctionKind::Aggregate if f.aggregate.is_none() => return Err(bad("aggregate function without a callback".into())),
+            FunctionKind::Scalar if f.scalar.is_none() => {
+                return Err(bad("scalar function without a callback".into()))
+            }
+            FunctionKind::Aggregate if f.aggregate.is_none() => {
+                return Err(bad("aggregate function without a callback".into()))
+            }
             _ => {}
         }
         if !kpi_dsl::defs::is_identifier(&fname) {
             return Err(bad("the name is not an identifier".into()));
         }
-        functions.push(PluginFunction { name: fname, doc, plugin: name.clone(), kind, args, returns, scalar: f.scalar, aggregate: f.aggregate });
+        functions.push(PluginFunction {
+            name: fname,
+            doc,
+            plugin: name.clone(),
+            kind,
+            args,
+            returns,
+            scalar: f.scalar,
+            aggregate: f.aggregate,
+        });
     }
-    Ok(Plugin { path: path.to_path_buf(), name, version, abi: (major, minor), functions, definitions })
+    Ok(Plugin {
+        path: path.to_path_buf(),
+        name,
+        version,
+        abi: (major, minor),
+        functions,
+        definitions,
+    })
 }
 
 /// The ABI version this host speaks, for `kpi plugins`.
@@ -164,8 +200,28 @@ fn to_output(c: &Column, ty: TypeCode) -> Output {
                 })
                 .collect(),
         ),
-        TypeCode::Bool => Output::Bool((0..n).map(|i| if let V::B(b) = get(c, i) { Some(b) } else { None }).collect()),
-        TypeCode::String => Output::String((0..n).map(|i| if let V::S(s) = get(c, i) { Some(s.to_string()) } else { None }).collect()),
+        TypeCode::Bool => Output::Bool(
+            (0..n)
+                .map(|i| {
+                    if let V::B(b) = get(c, i) {
+                        Some(b)
+                    } else {
+                        None
+                    }
+                })
+                .collect(),
+        ),
+        TypeCode::String => Output::String(
+            (0..n)
+                .map(|i| {
+                    if let V::S(s) = get(c, i) {
+                        Some(s.to_string())
+                    } else {
+                        None
+                    }
+                })
+                .collect(),
+        ),
     }
 }
 
@@ -174,26 +230,45 @@ fn from_output(o: Output, who: &str) -> Result<Column, String> {
     Ok(match o {
         Output::Int(v) => {
             let valid: Vec<bool> = v.iter().map(Option::is_some).collect();
-            Column::new(Data::Int(v.into_iter().map(|x| x.unwrap_or(0)).collect()), valid_of(&valid))
+            Column::new(
+                Data::Int(v.into_iter().map(|x| x.unwrap_or(0)).collect()),
+                valid_of(&valid),
+            )
         }
         Output::Timestamp(v) => {
             let valid: Vec<bool> = v.iter().map(Option::is_some).collect();
-            Column::new(Data::Timestamp(v.into_iter().map(|x| x.unwrap_or(0)).collect()), valid_of(&valid))
+            Column::new(
+                Data::Timestamp(v.into_iter().map(|x| x.unwrap_or(0)).collect()),
+                valid_of(&valid),
+            )
         }
         Output::Duration(v) => {
             let valid: Vec<bool> = v.iter().map(Option::is_some).collect();
-            Column::new(Data::Duration(v.into_iter().map(|x| x.unwrap_or(0) as f64).collect()), valid_of(&valid))
+            Column::new(
+                Data::Duration(v.into_iter().map(|x| x.unwrap_or(0) as f64).collect()),
+                valid_of(&valid),
+            )
         }
         Output::Float(v) => {
             if let Some(i) = v.iter().position(|x| x.is_some_and(|f| !f.is_finite())) {
-                return Err(format!("{who} returned {} for value {}; a plugin must return finite numbers or null", v[i].unwrap_or_default(), i + 1));
+                return Err(format!(
+                    "{who} returned {} for value {}; a plugin must return finite numbers or null",
+                    v[i].unwrap_or_default(),
+                    i + 1
+                ));
             }
             let valid: Vec<bool> = v.iter().map(Option::is_some).collect();
-            Column::new(Data::Float(v.into_iter().map(|x| x.unwrap_or(0.0)).collect()), valid_of(&valid))
+            Column::new(
+                Data::Float(v.into_iter().map(|x| x.unwrap_or(0.0)).collect()),
+                valid_of(&valid),
+            )
         }
         Output::Bool(v) => {
             let valid: Vec<bool> = v.iter().map(Option::is_some).collect();
-            Column::new(Data::Bool(v.into_iter().map(|x| x.unwrap_or(false)).collect()), valid_of(&valid))
+            Column::new(
+                Data::Bool(v.into_iter().map(|x| x.unwrap_or(false)).collect()),
+                valid_of(&valid),
+            )
         }
         Output::String(v) => {
             let valid: Vec<bool> = v.iter().map(Option::is_some).collect();
@@ -222,42 +297,88 @@ impl PluginFunction {
     }
 
     /// Calls an aggregate function: `groups[i]` is row `i`'s group; one value per group.
-    pub fn call_aggregate(&self, args: &[Column], groups: &[u32], n_groups: usize) -> Result<Column, String> {
+    pub fn call_aggregate(
+        &self,
+        args: &[Column],
+        groups: &[u32],
+        n_groups: usize,
+    ) -> Result<Column, String> {
         self.call(args, Call::Aggregate { groups, n_groups })
     }
 
     fn call(&self, args: &[Column], call: Call<'_>) -> Result<Column, String> {
-        let arrays: Vec<ArrowArray> = args.iter().zip(&self.args).map(|(c, t)| to_output(c, *t).into_arrow()).collect();
+        let arrays: Vec<ArrowArray> = args
+            .iter()
+            .zip(&self.args)
+            .map(|(c, t)| to_output(c, *t).into_arrow())
+            .collect();
         let ptrs: Vec<*const ArrowArray> = arrays.iter().map(|a| a as *const ArrowArray).collect();
         let mut out = ArrowArray::empty();
         let mut buf = vec![0u8; 4096];
-        let mut err = ErrorBuffer { data: buf.as_mut_ptr(), capacity: buf.len(), len: 0 };
+        let mut err = ErrorBuffer {
+            data: buf.as_mut_ptr(),
+            capacity: buf.len(),
+            len: 0,
+        };
         let (rc, expected) = match call {
             Call::Scalar { rows } => {
-                let f = self.scalar.ok_or_else(|| format!("{} is not a scalar function", self.who()))?;
+                let f = self
+                    .scalar
+                    .ok_or_else(|| format!("{} is not a scalar function", self.who()))?;
                 // SAFETY: arrays, output slot and error buffer are live and owned here.
-                (unsafe { f(ptrs.as_ptr(), ptrs.len(), rows as i64, &mut out, &mut err) }, rows)
+                (
+                    unsafe { f(ptrs.as_ptr(), ptrs.len(), rows as i64, &mut out, &mut err) },
+                    rows,
+                )
             }
             Call::Aggregate { groups, n_groups } => {
-                let f = self.aggregate.ok_or_else(|| format!("{} is not an aggregate", self.who()))?;
+                let f = self
+                    .aggregate
+                    .ok_or_else(|| format!("{} is not an aggregate", self.who()))?;
                 // SAFETY: as above; `groups` has one entry per row.
-                let rc = unsafe { f(ptrs.as_ptr(), ptrs.len(), groups.len() as i64, groups.as_ptr(), n_groups as i64, &mut out, &mut err) };
+                let rc = unsafe {
+                    f(
+                        ptrs.as_ptr(),
+                        ptrs.len(),
+                        groups.len() as i64,
+                        groups.as_ptr(),
+                        n_groups as i64,
+                        &mut out,
+                        &mut err,
+                    )
+                };
                 (rc, n_groups)
             }
         };
         drop(arrays);
         if rc != 0 {
             let msg = String::from_utf8_lossy(&buf[..err.len.min(buf.len())]).into_owned();
-            return Err(format!("{} failed: {}", self.who(), if msg.is_empty() { "(no message)".into() } else { msg }));
+            return Err(format!(
+                "{} failed: {}",
+                self.who(),
+                if msg.is_empty() {
+                    "(no message)".into()
+                } else {
+                    msg
+                }
+            ));
         }
         if out.release.is_none() {
-            return Err(format!("{} reported success but returned no values", self.who()));
+            return Err(format!(
+                "{} reported success but returned no values",
+                self.who()
+            ));
         }
         // SAFETY: a released-on-drop array the plugin filled, of the declared type.
-        let values = unsafe { Output::from_arrow(&out, self.returns) }.map_err(|e| format!("{}: {e}", self.who()))?;
+        let values = unsafe { Output::from_arrow(&out, self.returns) }
+            .map_err(|e| format!("{}: {e}", self.who()))?;
         drop(out);
         if values.len() != expected {
-            return Err(format!("{} returned {} values, expected {expected}", self.who(), values.len()));
+            return Err(format!(
+                "{} returned {} values, expected {expected}",
+                self.who(),
+                values.len()
+            ));
         }
         from_output(values, &self.who())
     }

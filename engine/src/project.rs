@@ -53,6 +53,8 @@ pub struct Project {
     pub definitions: Definitions,
     pub checked: Checked,
     pub plugins: Vec<PathBuf>,
+    /// `[project] from/to`: the range `kpi run` uses when no `--from/--to` is given.
+    pub default_range: (Option<String>, Option<String>),
 }
 
 const PROJECT_KEYS: &[&str] = &[
@@ -62,6 +64,8 @@ const PROJECT_KEYS: &[&str] = &[
     "definitions",
     "plugins",
     "builtins",
+    "from",
+    "to",
 ];
 const TABLE_KEYS: &[&str] = &[
     "source",
@@ -179,6 +183,7 @@ impl Project {
         let mut def_dirs_span = None;
         let mut plugins = Vec::new();
         let mut builtins = true;
+        let mut default_range: (Option<String>, Option<String>) = (None, None);
         let mut schema = Schema {
             tables: canonical::tables(),
             params: IndexMap::new(),
@@ -235,6 +240,18 @@ impl Project {
                                     .into_iter()
                                     .map(|p| root.join(p))
                                     .collect()
+                            }
+                            key @ ("from" | "to") => {
+                                if let Some(s) = l.string(v, key) {
+                                    match crate::time::parse_bound(&s, Tz::UTC) {
+                                        Ok(_) if key == "from" => default_range.0 = Some(s),
+                                        Ok(_) => default_range.1 = Some(s),
+                                        Err(e) => {
+                                            let d = l.err(v.span(), format!("{key}: {e}"));
+                                            l.push(d);
+                                        }
+                                    }
+                                }
                             }
                             "builtins" => match v.get_ref().as_bool() {
                                 Some(b) => builtins = b,
@@ -378,6 +395,7 @@ impl Project {
             definitions,
             checked,
             plugins,
+            default_range,
         })
     }
 

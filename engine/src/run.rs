@@ -108,12 +108,17 @@ impl Project {
             metrics.retain(|m| {
                 let mut aggs = Vec::new();
                 top_aggregates(&m.expr, &mut aggs);
-                let lacking = aggs
-                    .iter()
-                    .find_map(|a| q.by.iter().find(|d| self.dimension_of(&a.table, d).is_err()).map(|d| (a.table.clone(), d)));
+                let lacking = aggs.iter().find_map(|a| {
+                    q.by.iter()
+                        .find(|d| self.dimension_of(&a.table, d).is_err())
+                        .map(|d| (a.table.clone(), d))
+                });
                 match lacking {
                     Some((t, d)) => {
-                        skipped.push((m.def.id.clone(), format!("table `{t}` has no dimension `{d}`")));
+                        skipped.push((
+                            m.def.id.clone(),
+                            format!("table `{t}` has no dimension `{d}`"),
+                        ));
                         false
                     }
                     None => true,
@@ -205,8 +210,12 @@ impl Project {
         let horizon = horizons.iter().copied().max().unwrap_or(0);
         if q.period != PeriodKind::All {
             for _ in 0..horizon {
-                let Some(&(_, start)) = periods.last() else { break };
-                let end = self.calendar.next(q.period, self.calendar.floor(q.period, start));
+                let Some(&(_, start)) = periods.last() else {
+                    break;
+                };
+                let end = self
+                    .calendar
+                    .next(q.period, self.calendar.floor(q.period, start));
                 periods.push((start, end));
             }
         }
@@ -461,7 +470,10 @@ impl Project {
             let mut parts = Vec::new();
             if let Some((label, text)) = &source.inline {
                 let label = std::path::Path::new(label);
-                parts.push(crate::read::read_text(&t, label, text, &specs, &opts).map_err(|e| Error::data(e.to_string()))?);
+                parts.push(
+                    crate::read::read_text(&t, label, text, &specs, &opts)
+                        .map_err(|e| Error::data(e.to_string()))?,
+                );
             }
             for f in &source.files {
                 parts.push(
@@ -490,7 +502,12 @@ impl Project {
                 })
                 .transpose()
         };
-        let (from, to) = (bound(&q.from, "from")?, bound(&q.to, "to")?);
+        // The project's default range applies when the query names none.
+        let (q_from, q_to) = match (&q.from, &q.to) {
+            (None, None) => (&self.default_range.0, &self.default_range.1),
+            _ => (&q.from, &q.to),
+        };
+        let (from, to) = (bound(q_from, "from")?, bound(q_to, "to")?);
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
         if from.is_none() || to.is_none() {
             for p in passes {
@@ -528,7 +545,7 @@ impl Project {
             // bound the other comes from the data: `--from` after the last
             // row (or `--to` before the first) is an empty range, not a
             // complaint about an option that was never given.
-            if q.from.is_some() && q.to.is_some() {
+            if q_from.is_some() && q_to.is_some() {
                 return Err(Error::usage("--to must be after --from".to_string()));
             }
             return Ok(Vec::new());
@@ -536,12 +553,12 @@ impl Project {
         let mut periods = cal.periods(q.period, from, to);
         // Explicit bounds clip the first and last period: rows outside the
         // asked range never count.
-        if q.from.is_some() {
+        if q_from.is_some() {
             if let Some(first) = periods.first_mut() {
                 first.0 = first.0.max(from);
             }
         }
-        if q.to.is_some() {
+        if q_to.is_some() {
             if let Some(last) = periods.last_mut() {
                 last.1 = last.1.min(to);
             }

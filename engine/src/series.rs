@@ -13,7 +13,14 @@ pub const FORECAST_BETA: f64 = 0.3;
 /// Applies series function `func` to `args` (the metric values over all
 /// cells, then int constants). `periods` counts every period of the grid,
 /// `history` those that hold data (the rest are forecast periods).
-pub fn apply(func: &str, args: &[Column], ty: &Type, periods: usize, groups: usize, history: usize) -> Result<Column, String> {
+pub fn apply(
+    func: &str,
+    args: &[Column],
+    ty: &Type,
+    periods: usize,
+    groups: usize,
+    history: usize,
+) -> Result<Column, String> {
     let m = &args[0];
     let constant = |i: usize| match args.get(i).map(|c| get(c, 0)) {
         Some(V::I(n)) if n >= 1 => Ok(n as usize),
@@ -79,7 +86,10 @@ pub fn apply(func: &str, args: &[Column], ty: &Type, periods: usize, groups: usi
                             None => (y, 0.0),
                             Some((l, b)) => {
                                 let level = FORECAST_ALPHA * y + (1.0 - FORECAST_ALPHA) * (l + b);
-                                (level, FORECAST_BETA * (level - l) + (1.0 - FORECAST_BETA) * b)
+                                (
+                                    level,
+                                    FORECAST_BETA * (level - l) + (1.0 - FORECAST_BETA) * b,
+                                )
                             }
                         });
                     }
@@ -133,12 +143,24 @@ mod tests {
     fn previous_change_rolling_cumulative() {
         let m = series(&[10, 20, 15, 0, 30]);
         let p = |f: &str, args: &[Column], ty: Type| floats(&apply(f, args, &ty, 5, 1, 5).unwrap());
-        assert_eq!(p("previous", &[m.clone()], Type::Int), [None, Some(10.0), Some(20.0), Some(15.0), Some(0.0)]);
+        assert_eq!(
+            p("previous", &[m.clone()], Type::Int),
+            [None, Some(10.0), Some(20.0), Some(15.0), Some(0.0)]
+        );
         // 20/10 - 1 = 100 %; 15/20 - 1 = -25 %; 0/15 - 1 = -100 %; from 0: null.
-        assert_eq!(p("change", &[m.clone()], Type::Float), [None, Some(100.0), Some(-25.0), Some(-100.0), None]);
+        assert_eq!(
+            p("change", &[m.clone()], Type::Float),
+            [None, Some(100.0), Some(-25.0), Some(-100.0), None]
+        );
         // Means of 3: (10+20+15)/3 = 15, (20+15+0)/3 = 11.666..., (15+0+30)/3 = 15.
-        assert_eq!(p("rolling", &[m.clone(), k(3)], Type::Float), [None, None, Some(15.0), Some(11.666666667), Some(15.0)]);
-        assert_eq!(p("cumulative", &[m], Type::Int), [Some(10.0), Some(30.0), Some(45.0), Some(45.0), Some(75.0)]);
+        assert_eq!(
+            p("rolling", &[m.clone(), k(3)], Type::Float),
+            [None, None, Some(15.0), Some(11.666666667), Some(15.0)]
+        );
+        assert_eq!(
+            p("cumulative", &[m], Type::Int),
+            [Some(10.0), Some(30.0), Some(45.0), Some(45.0), Some(75.0)]
+        );
     }
 
     #[test]
@@ -149,6 +171,9 @@ mod tests {
         // future: 23.25 + 3.525 = 26.775, then 30.3.
         let m = series(&[10, 20, 30, 0, 0]);
         let out = floats(&apply("forecast", &[m, k(2)], &Type::Float, 5, 1, 3).unwrap());
-        assert_eq!(out, [None, Some(10.0), Some(16.5), Some(26.775), Some(30.3)]);
+        assert_eq!(
+            out,
+            [None, Some(10.0), Some(16.5), Some(26.775), Some(30.3)]
+        );
     }
 }

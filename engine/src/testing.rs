@@ -43,13 +43,20 @@ pub fn run_tests(project: &Project, filter: Option<&str>) -> Report {
         }
         report.cases += 1;
         let (path, line, col) = project.sources.location(case.span);
-        let name = case.name.clone().unwrap_or_else(|| format!("test {} of {}", i + 1, case.metrics.join(", ")));
+        let name = case
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("test {} of {}", i + 1, case.metrics.join(", ")));
         let problems = match run_case(project, case, &format!("{path}:{line}")) {
             Ok(result) => compare(case, &result),
             Err(e) => vec![e],
         };
         if !problems.is_empty() {
-            report.failures.push(Failure { location: format!("{path}:{line}:{col}"), name, problems });
+            report.failures.push(Failure {
+                location: format!("{path}:{line}:{col}"),
+                name,
+                problems,
+            });
         }
     }
     report
@@ -69,7 +76,8 @@ fn run_case(project: &Project, case: &TestCase, label: &str) -> Result<ResultTab
                 _ => return Err(format!("parameter `{k}` is a table")),
             },
             Some(old) => {
-                let ok = old.ty() == v.ty() || matches!((&*old, v), (ParamValue::Float(_), ParamValue::Int(_)));
+                let ok = old.ty() == v.ty()
+                    || matches!((&*old, v), (ParamValue::Float(_), ParamValue::Int(_)));
                 if !ok {
                     return Err(format!("parameter `{k}` must be a {}", old.ty()));
                 }
@@ -82,22 +90,33 @@ fn run_case(project: &Project, case: &TestCase, label: &str) -> Result<ResultTab
     }
     let mut tables = indexmap::IndexMap::new();
     for (t, data) in &case.tables {
-        let Some(ts) = schema.tables.get(t) else { return Err(format!("unknown table `{t}` in the test's tables")) };
+        let Some(ts) = schema.tables.get(t) else {
+            return Err(format!("unknown table `{t}` in the test's tables"));
+        };
         // Test rows are written in canonical column names: no mapping applies.
         let required: HashSet<String> = match project.tables.get(t) {
             Some(src) if canonical::tables().get(t).is_none() => src.required.clone(),
-            _ => ts.columns.keys().filter(|c| !canonical::is_nullable(t, c)).cloned().collect(),
+            _ => ts
+                .columns
+                .keys()
+                .filter(|c| !canonical::is_nullable(t, c))
+                .cloned()
+                .collect(),
         };
         let source = TableSource {
             delimiter: b',',
             null_tokens: vec![String::new()],
             required,
-            inline: Some((format!("{label} (test rows of {t}).csv"), data.text.trim_start().to_string())),
+            inline: Some((
+                format!("{label} (test rows of {t}).csv"),
+                data.text.trim_start().to_string(),
+            )),
             ..Default::default()
         };
         tables.insert(t.clone(), source);
     }
-    let period = PeriodKind::parse(&case.period).ok_or_else(|| format!("unknown period `{}`", case.period))?;
+    let period = PeriodKind::parse(&case.period)
+        .ok_or_else(|| format!("unknown period `{}`", case.period))?;
     let p = Project {
         root: project.root.clone(),
         file: None,
@@ -106,10 +125,20 @@ fn run_case(project: &Project, case: &TestCase, label: &str) -> Result<ResultTab
         tables,
         sources: SourceMap::new(),
         definitions: Definitions::default(),
-        checked: Checked { metrics: project.checked.metrics.clone(), diagnostics: Vec::new() },
+        checked: Checked {
+            metrics: project.checked.metrics.clone(),
+            diagnostics: Vec::new(),
+        },
         plugins: Vec::new(),
+        default_range: (None, None),
     };
-    let q = Query { metrics: case.metrics.clone(), by: case.by.clone(), period, from: case.from.clone(), to: case.to.clone() };
+    let q = Query {
+        metrics: case.metrics.clone(),
+        by: case.by.clone(),
+        period,
+        from: case.from.clone(),
+        to: case.to.clone(),
+    };
     p.run(&q).map_err(|e| e.to_string().trim().to_string())
 }
 
@@ -122,10 +151,18 @@ fn compare(case: &TestCase, result: &ResultTable) -> Vec<String> {
                 .rows
                 .iter()
                 .filter(|r| &r.metric == metric)
-                .filter(|r| e.period.as_ref().is_none_or(|p| format_rfc3339(r.period_start, result.tz).starts_with(p.as_str())))
+                .filter(|r| {
+                    e.period.as_ref().is_none_or(|p| {
+                        format_rfc3339(r.period_start, result.tz).starts_with(p.as_str())
+                    })
+                })
                 .filter(|r| {
                     e.group.iter().all(|(d, v)| {
-                        result.dimensions.iter().position(|x| x == d).is_some_and(|i| r.group[i].as_deref() == Some(v.as_str()))
+                        result
+                            .dimensions
+                            .iter()
+                            .position(|x| x == d)
+                            .is_some_and(|i| r.group[i].as_deref() == Some(v.as_str()))
                     })
                 })
                 .collect();
@@ -136,7 +173,10 @@ fn compare(case: &TestCase, result: &ResultTable) -> Vec<String> {
                     continue;
                 }
                 many => {
-                    problems.push(format!("{metric} {what}: {} rows match; name the period or group more precisely", many.len()));
+                    problems.push(format!(
+                        "{metric} {what}: {} rows match; name the period or group more precisely",
+                        many.len()
+                    ));
                     continue;
                 }
             };
@@ -148,7 +188,11 @@ fn compare(case: &TestCase, result: &ResultTable) -> Vec<String> {
             };
             if !same {
                 let show = |v: Option<f64>| v.map_or("null".to_string(), |x| x.to_string());
-                problems.push(format!("{metric} {what}: expected {}, got {}", show(*want), show(got)));
+                problems.push(format!(
+                    "{metric} {what}: expected {}, got {}",
+                    show(*want),
+                    show(got)
+                ));
             }
         }
     }
