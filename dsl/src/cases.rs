@@ -65,13 +65,26 @@ pub struct Expect {
     pub values: IndexMap<String, Option<f64>>,
 }
 
-const CASE_KEYS: &[&str] = &["name", "metrics", "period", "by", "from", "to", "timezone", "params", "tables", "expect"];
+const CASE_KEYS: &[&str] = &[
+    "name", "metrics", "period", "by", "from", "to", "timezone", "params", "tables", "expect",
+];
 
 /// Reads the `test` array of a definition file.
-pub fn load_cases(path: &str, src: SrcId, value: &Spanned<DeValue<'_>>, out: &mut Vec<TestCase>, diags: &mut Vec<Diagnostic>) {
-    let err = |span: std::ops::Range<usize>, msg: String| Diagnostic::at(codes::BAD_FIELD, span_of(src, span), msg);
+pub fn load_cases(
+    path: &str,
+    src: SrcId,
+    value: &Spanned<DeValue<'_>>,
+    out: &mut Vec<TestCase>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let err = |span: std::ops::Range<usize>, msg: String| {
+        Diagnostic::at(codes::BAD_FIELD, span_of(src, span), msg)
+    };
     let Some(items) = value.get_ref().as_array() else {
-        diags.push(err(value.span(), "`test` must be an array of tables: write [[test]]".into()));
+        diags.push(err(
+            value.span(),
+            "`test` must be an array of tables: write [[test]]".into(),
+        ));
         return;
     };
     for item in items.iter() {
@@ -94,13 +107,14 @@ pub fn load_cases(path: &str, src: SrcId, value: &Spanned<DeValue<'_>>, out: &mu
             expect: Vec::new(),
         };
         let before = diags.len();
-        let string = |v: &Spanned<DeValue<'_>>, diags: &mut Vec<Diagnostic>| match v.get_ref().as_str() {
-            Some(s) => Some(s.to_string()),
-            None => {
-                diags.push(err(v.span(), "expected a string".into()));
-                None
-            }
-        };
+        let string =
+            |v: &Spanned<DeValue<'_>>, diags: &mut Vec<Diagnostic>| match v.get_ref().as_str() {
+                Some(s) => Some(s.to_string()),
+                None => {
+                    diags.push(err(v.span(), "expected a string".into()));
+                    None
+                }
+            };
         let strings = |v: &Spanned<DeValue<'_>>, diags: &mut Vec<Diagnostic>| -> Vec<String> {
             match v.get_ref().as_array() {
                 Some(a) => a.iter().filter_map(|x| string(x, diags)).collect(),
@@ -136,11 +150,20 @@ pub fn load_cases(path: &str, src: SrcId, value: &Spanned<DeValue<'_>>, out: &mu
                     Some(tables) => {
                         for (tk, tv) in tables.iter() {
                             if let Some(text) = string(tv, diags) {
-                                case.tables.insert(tk.get_ref().to_string(), TestTable { text, span: span_of(src, tv.span()) });
+                                case.tables.insert(
+                                    tk.get_ref().to_string(),
+                                    TestTable {
+                                        text,
+                                        span: span_of(src, tv.span()),
+                                    },
+                                );
                             }
                         }
                     }
-                    None => diags.push(err(v.span(), "`tables` must be a table of CSV texts".into())),
+                    None => diags.push(err(
+                        v.span(),
+                        "`tables` must be a table of CSV texts".into(),
+                    )),
                 },
                 "expect" => match v.get_ref().as_array() {
                     Some(rows) => {
@@ -150,24 +173,39 @@ pub fn load_cases(path: &str, src: SrcId, value: &Spanned<DeValue<'_>>, out: &mu
                             }
                         }
                     }
-                    None => diags.push(err(v.span(), "`expect` must be an array of tables: write [[test.expect]]".into())),
+                    None => diags.push(err(
+                        v.span(),
+                        "`expect` must be an array of tables: write [[test.expect]]".into(),
+                    )),
                 },
                 other => {
-                    let hint = did_you_mean(other, CASE_KEYS.iter().copied()).unwrap_or_else(|| format!("a test takes {}", CASE_KEYS.join(", ")));
-                    diags.push(err(k.span(), format!("unknown key `{other}` in a test")).hint(hint));
+                    let hint = did_you_mean(other, CASE_KEYS.iter().copied())
+                        .unwrap_or_else(|| format!("a test takes {}", CASE_KEYS.join(", ")));
+                    diags
+                        .push(err(k.span(), format!("unknown key `{other}` in a test")).hint(hint));
                 }
             }
         }
         if case.metrics.is_empty() && diags.len() == before {
-            diags.push(err(item.span(), "a test names the metrics it checks: metrics = [\"id\"]".into()));
+            diags.push(err(
+                item.span(),
+                "a test names the metrics it checks: metrics = [\"id\"]".into(),
+            ));
         }
         if case.expect.is_empty() && diags.len() == before {
-            diags.push(err(item.span(), "a test needs at least one [[test.expect]] row".into()));
+            diags.push(err(
+                item.span(),
+                "a test needs at least one [[test.expect]] row".into(),
+            ));
         }
         for e in &case.expect {
             for m in e.values.keys() {
                 if !case.metrics.contains(m) {
-                    diags.push(Diagnostic::at(codes::BAD_FIELD, e.span, format!("expected value for `{m}`, which is not in this test's metrics")));
+                    diags.push(Diagnostic::at(
+                        codes::BAD_FIELD,
+                        e.span,
+                        format!("expected value for `{m}`, which is not in this test's metrics"),
+                    ));
                 }
             }
         }
@@ -177,12 +215,25 @@ pub fn load_cases(path: &str, src: SrcId, value: &Spanned<DeValue<'_>>, out: &mu
     }
 }
 
-fn load_expect(src: SrcId, row: &Spanned<DeValue<'_>>, diags: &mut Vec<Diagnostic>) -> Option<Expect> {
+fn load_expect(
+    src: SrcId,
+    row: &Spanned<DeValue<'_>>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Expect> {
     let Some(t) = row.get_ref().as_table() else {
-        diags.push(Diagnostic::at(codes::BAD_FIELD, span_of(src, row.span()), "each expected row must be a table"));
+        diags.push(Diagnostic::at(
+            codes::BAD_FIELD,
+            span_of(src, row.span()),
+            "each expected row must be a table",
+        ));
         return None;
     };
-    let mut e = Expect { span: span_of(src, row.span()), period: None, group: IndexMap::new(), values: IndexMap::new() };
+    let mut e = Expect {
+        span: span_of(src, row.span()),
+        period: None,
+        group: IndexMap::new(),
+        values: IndexMap::new(),
+    };
     for (k, v) in t.iter() {
         let key = k.get_ref().to_string();
         let vspan = span_of(src, v.span());
@@ -204,8 +255,12 @@ fn load_expect(src: SrcId, row: &Spanned<DeValue<'_>>, diags: &mut Vec<Diagnosti
                 _ => diags.push(Diagnostic::at(codes::BAD_FIELD, vspan, "expected a number")),
             },
             _ => diags.push(
-                Diagnostic::at(codes::BAD_FIELD, vspan, format!("`{key}`: expected a number, \"null\", or a group value"))
-                    .hint("period = \"2026-01\", a dimension = \"value\", and metric = number"),
+                Diagnostic::at(
+                    codes::BAD_FIELD,
+                    vspan,
+                    format!("`{key}`: expected a number, \"null\", or a group value"),
+                )
+                .hint("period = \"2026-01\", a dimension = \"value\", and metric = number"),
             ),
         }
     }

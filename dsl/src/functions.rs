@@ -187,7 +187,9 @@ fn series_value(args: &[Type], extra: usize) -> Result<Type, String> {
     }
     match &args[0] {
         t @ (Type::Int | Type::Float | Type::Duration | Type::Null) => Ok(t.clone()),
-        t => Err(format!("expects a metric (a number or duration), found {t}")),
+        t => Err(format!(
+            "expects a metric (a number or duration), found {t}"
+        )),
     }
 }
 
@@ -241,7 +243,10 @@ pub const SERIES_FUNCTIONS: &[Function] = &[
 
 /// A row or series function by name.
 pub fn lookup(name: &str) -> Option<&'static Function> {
-    FUNCTIONS.iter().chain(SERIES_FUNCTIONS).find(|f| f.name == name)
+    FUNCTIONS
+        .iter()
+        .chain(SERIES_FUNCTIONS)
+        .find(|f| f.name == name)
 }
 
 pub fn is_series(name: &str) -> bool {

@@ -5,8 +5,8 @@ use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::{
-    AggregateFn, ArrowArray, ErrorBuffer, FunctionDescriptor, FunctionKind, PluginDescriptor, ScalarFn, StaticDescriptor, Str,
-    TypeCode, ABI_VERSION,
+    AggregateFn, ArrowArray, ErrorBuffer, FunctionDescriptor, FunctionKind, PluginDescriptor,
+    ScalarFn, StaticDescriptor, Str, TypeCode, ABI_VERSION,
 };
 
 /// A read-only view of one column passed across the boundary.
@@ -31,8 +31,16 @@ impl<'a> Column<'a> {
     /// valid for `'a`.
     pub unsafe fn from_arrow(array: &'a ArrowArray, ty: TypeCode) -> Result<Column<'a>, String> {
         let want = if ty == TypeCode::String { 3 } else { 2 };
-        if array.n_buffers != want || array.buffers.is_null() || array.length < 0 || array.offset < 0 {
-            return Err(format!("malformed {} column: {} buffers", ty.name(), array.n_buffers));
+        if array.n_buffers != want
+            || array.buffers.is_null()
+            || array.length < 0
+            || array.offset < 0
+        {
+            return Err(format!(
+                "malformed {} column: {} buffers",
+                ty.name(),
+                array.n_buffers
+            ));
         }
         let len = array.length as usize;
         let offset = array.offset as usize;
@@ -42,13 +50,27 @@ impl<'a> Column<'a> {
             None
         } else {
             // SAFETY: a validity bitmap holds a bit per value from the start of the buffer.
-            Some(unsafe { std::slice::from_raw_parts(buffers[0] as *const u8, (offset + len).div_ceil(8)) })
+            Some(unsafe {
+                std::slice::from_raw_parts(buffers[0] as *const u8, (offset + len).div_ceil(8))
+            })
         };
-        let data = if ty == TypeCode::String { buffers[2] as *const u8 } else { std::ptr::null() };
+        let data = if ty == TypeCode::String {
+            buffers[2] as *const u8
+        } else {
+            std::ptr::null()
+        };
         if buffers[1].is_null() && len > 0 {
             return Err(format!("malformed {} column: no values buffer", ty.name()));
         }
-        Ok(Column { ty, len, offset, validity, values: buffers[1] as *const u8, data, _life: std::marker::PhantomData })
+        Ok(Column {
+            ty,
+            len,
+            offset,
+            validity,
+            values: buffers[1] as *const u8,
+            data,
+            _life: std::marker::PhantomData,
+        })
     }
 
     /// The column's type.
@@ -78,13 +100,19 @@ impl<'a> Column<'a> {
             return None;
         }
         // SAFETY: fixed-width values buffer of at least offset+len 8-byte values.
-        Some(unsafe { (self.values as *const u64).add(self.offset + i).read_unaligned() })
+        Some(unsafe {
+            (self.values as *const u64)
+                .add(self.offset + i)
+                .read_unaligned()
+        })
     }
 
     /// An int, timestamp or duration value (`None` for null or another type).
     pub fn i64(&self, i: usize) -> Option<i64> {
         match self.ty {
-            TypeCode::Int | TypeCode::Timestamp | TypeCode::Duration => self.word(i).map(|w| w as i64),
+            TypeCode::Int | TypeCode::Timestamp | TypeCode::Duration => {
+                self.word(i).map(|w| w as i64)
+            }
             _ => None,
         }
     }
@@ -117,13 +145,18 @@ impl<'a> Column<'a> {
         // SAFETY: offsets buffer of offset+len+1 i32 values; data holds the bytes they index.
         let (start, end) = unsafe {
             let offs = self.values as *const i32;
-            (offs.add(j).read_unaligned(), offs.add(j + 1).read_unaligned())
+            (
+                offs.add(j).read_unaligned(),
+                offs.add(j + 1).read_unaligned(),
+            )
         };
         if start < 0 || end < start {
             return None;
         }
         // SAFETY: as above.
-        let bytes = unsafe { std::slice::from_raw_parts(self.data.add(start as usize), (end - start) as usize) };
+        let bytes = unsafe {
+            std::slice::from_raw_parts(self.data.add(start as usize), (end - start) as usize)
+        };
         std::str::from_utf8(bytes).ok()
     }
 }
@@ -228,9 +261,18 @@ impl Output {
         // alignment comes from allocating as u64.
         let values = aligned(values);
         let data = data.map(aligned);
-        let mut holder = Box::new(Holder { validity: aligned(validity), values, data, pointers: Vec::new() });
+        let mut holder = Box::new(Holder {
+            validity: aligned(validity),
+            values,
+            data,
+            pointers: Vec::new(),
+        });
         holder.pointers = vec![
-            if nulls == 0 { std::ptr::null() } else { holder.validity.as_ptr() as *const c_void },
+            if nulls == 0 {
+                std::ptr::null()
+            } else {
+                holder.validity.as_ptr() as *const c_void
+            },
             holder.values.as_ptr() as *const c_void,
         ];
         if let Some(d) = &holder.data {
@@ -270,7 +312,11 @@ impl Output {
                 let mut v = Vec::with_capacity(n);
                 for i in 0..n {
                     if c.is_valid(i) {
-                        v.push(Some(c.str(i).ok_or_else(|| format!("row {i}: string is not UTF-8"))?.to_string()));
+                        v.push(Some(
+                            c.str(i)
+                                .ok_or_else(|| format!("row {i}: string is not UTF-8"))?
+                                .to_string(),
+                        ));
                     } else {
                         v.push(None);
                     }
@@ -285,7 +331,9 @@ impl Output {
 fn aligned(bytes: Vec<u8>) -> Vec<u64> {
     let mut words = vec![0u64; bytes.len().div_ceil(8).max(1)];
     // SAFETY: `words` has at least `bytes.len()` bytes of storage.
-    unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), words.as_mut_ptr() as *mut u8, bytes.len()) };
+    unsafe {
+        std::ptr::copy_nonoverlapping(bytes.as_ptr(), words.as_mut_ptr() as *mut u8, bytes.len())
+    };
     words
 }
 
@@ -329,7 +377,12 @@ pub struct FunctionSpec {
 
 /// Builds the plugin's descriptor once and leaks it: it lives as long as the
 /// process, as the host never unloads a plugin.
-pub fn leak_descriptor(name: &'static str, version: &'static str, definitions: &'static str, specs: &[FunctionSpec]) -> &'static StaticDescriptor {
+pub fn leak_descriptor(
+    name: &'static str,
+    version: &'static str,
+    definitions: &'static str,
+    specs: &[FunctionSpec],
+) -> &'static StaticDescriptor {
     let functions: Vec<FunctionDescriptor> = specs
         .iter()
         .map(|s| {
@@ -359,17 +412,31 @@ pub fn leak_descriptor(name: &'static str, version: &'static str, definitions: &
 }
 
 fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
-    let what = p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned());
-    format!("panicked: {}", what.unwrap_or_else(|| "(no message)".into()))
+    let what = p
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned());
+    format!(
+        "panicked: {}",
+        what.unwrap_or_else(|| "(no message)".into())
+    )
 }
 
 /// Views the `n_args` argument arrays with their declared types.
 ///
 /// # Safety
 /// `args` holds `n_args` live arrays of the declared types.
-unsafe fn columns<'a>(args: *const *const ArrowArray, n_args: usize, types: &[TypeCode], rows: usize) -> Result<Vec<Column<'a>>, String> {
+unsafe fn columns<'a>(
+    args: *const *const ArrowArray,
+    n_args: usize,
+    types: &[TypeCode],
+    rows: usize,
+) -> Result<Vec<Column<'a>>, String> {
     if n_args != types.len() {
-        return Err(format!("called with {n_args} arguments, declared {}", types.len()));
+        return Err(format!(
+            "called with {n_args} arguments, declared {}",
+            types.len()
+        ));
     }
     let mut out = Vec::with_capacity(n_args);
     for (k, ty) in types.iter().enumerate() {
@@ -378,19 +445,36 @@ unsafe fn columns<'a>(args: *const *const ArrowArray, n_args: usize, types: &[Ty
         // SAFETY: as above.
         let c = unsafe { Column::from_arrow(a, *ty)? };
         if c.len() != rows {
-            return Err(format!("argument {} has {} rows, expected {rows}", k + 1, c.len()));
+            return Err(format!(
+                "argument {} has {} rows, expected {rows}",
+                k + 1,
+                c.len()
+            ));
         }
         out.push(c);
     }
     Ok(out)
 }
 
-fn finish(result: Result<Output, String>, returns: TypeCode, len: usize, out: *mut ArrowArray, err: *mut ErrorBuffer) -> i32 {
+fn finish(
+    result: Result<Output, String>,
+    returns: TypeCode,
+    len: usize,
+    out: *mut ArrowArray,
+    err: *mut ErrorBuffer,
+) -> i32 {
     let result = result.and_then(|o| {
         if o.ty() != returns {
-            Err(format!("returned {} values, declared {}", o.ty().name(), returns.name()))
+            Err(format!(
+                "returned {} values, declared {}",
+                o.ty().name(),
+                returns.name()
+            ))
         } else if o.len() != len {
-            Err(format!("returned {} values for {len} rows or groups", o.len()))
+            Err(format!(
+                "returned {} values for {len} rows or groups",
+                o.len()
+            ))
         } else {
             Ok(o)
         }
@@ -480,8 +564,23 @@ mod tests {
         let cases = vec![
             Output::Int(vec![Some(1), None, Some(-3)]),
             Output::Float(vec![Some(0.5), Some(-2.25), None]),
-            Output::Bool(vec![Some(true), None, Some(false), Some(true), Some(true), Some(false), Some(true), Some(true), Some(false)]),
-            Output::String(vec![Some("héllo".into()), None, Some("".into()), Some("世界".into())]),
+            Output::Bool(vec![
+                Some(true),
+                None,
+                Some(false),
+                Some(true),
+                Some(true),
+                Some(false),
+                Some(true),
+                Some(true),
+                Some(false),
+            ]),
+            Output::String(vec![
+                Some("héllo".into()),
+                None,
+                Some("".into()),
+                Some("世界".into()),
+            ]),
             Output::Timestamp(vec![Some(1_767_225_600_000_000)]),
             Output::Duration(vec![None, Some(90_000_000)]),
         ];
@@ -503,14 +602,32 @@ mod tests {
         let ptrs = [&input as *const ArrowArray];
         let mut out = ArrowArray::empty();
         let mut buf = vec![0u8; 256];
-        let mut err = ErrorBuffer { data: buf.as_mut_ptr(), capacity: buf.len(), len: 0 };
+        let mut err = ErrorBuffer {
+            data: buf.as_mut_ptr(),
+            capacity: buf.len(),
+            len: 0,
+        };
         let prev = std::panic::take_hook();
         std::panic::set_hook(Box::new(|_| {}));
         // SAFETY: valid host-side arguments.
-        let rc = unsafe { call_scalar(boom, &[TypeCode::Int], TypeCode::Int, ptrs.as_ptr(), 1, 1, &mut out, &mut err) };
+        let rc = unsafe {
+            call_scalar(
+                boom,
+                &[TypeCode::Int],
+                TypeCode::Int,
+                ptrs.as_ptr(),
+                1,
+                1,
+                &mut out,
+                &mut err,
+            )
+        };
         std::panic::set_hook(prev);
         assert_eq!(rc, 1);
-        assert_eq!(std::str::from_utf8(&buf[..err.len]).unwrap(), "panicked: no luck");
+        assert_eq!(
+            std::str::from_utf8(&buf[..err.len]).unwrap(),
+            "panicked: no luck"
+        );
         assert!(out.release.is_none());
     }
 }

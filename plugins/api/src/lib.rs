@@ -93,7 +93,10 @@ pub struct Str {
 impl Str {
     /// A `Str` pointing at a `'static` string.
     pub const fn from_static(s: &'static str) -> Str {
-        Str { ptr: s.as_ptr(), len: s.len() }
+        Str {
+            ptr: s.as_ptr(),
+            len: s.len(),
+        }
     }
 
     /// The text, if the bytes are valid UTF-8.
