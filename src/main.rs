@@ -22,6 +22,10 @@ struct Cli {
     /// or the bundled example project when there is no kpi.toml.
     #[arg(long, global = true, value_name = "DIR")]
     project: Option<PathBuf>,
+    /// Load a plugin (a shared library built against kpi-plugin-api), besides
+    /// those the project file names. Repeatable.
+    #[arg(long = "plugin", global = true, value_name = "PATH")]
+    plugins: Vec<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -65,8 +69,10 @@ enum Command {
     },
     /// Show a metric's formula, typed tree, tables and columns, description.
     Explain { metric: String },
-    /// Parse and type-check every definition; reads no data.
+    /// Parse and type-check every definition (plugins' too); reads no data.
     Check,
+    /// List the loaded plugins and the functions and metrics they provide.
+    Plugins,
     /// Run the `[[test]]` cases of every definition file (built-ins too).
     Test {
         /// Only the cases that check this metric.
@@ -96,7 +102,7 @@ fn main() -> ExitCode {
             dir.display()
         );
     }
-    let project = match Project::load(&dir) {
+    let project = match Project::load_with_plugins(&dir, &cli.plugins) {
         Ok(p) => p,
         Err(e) => return fail(&e, None),
     };
@@ -347,6 +353,52 @@ fn execute(command: Command, mut project: Project) -> Result<(), Failure> {
             }
         }
         Command::Generate(_) => unreachable!("`generate` runs before a project is loaded"),
+        Command::Plugins => {
+            let (major, minor) = kpi_engine::plugin::host_abi();
+            let mut out = format!("host plugin ABI {major}.{minor}\n");
+            if project.loaded_plugins.is_empty() {
+                out.push_str("no plugins loaded (name them in kpi.toml `plugins = [...]` or with --plugin PATH)\n");
+            }
+            for p in &project.loaded_plugins {
+                out.push_str(&format!(
+                    "{} {} (ABI {}.{}) from {}\n",
+                    p.name,
+                    p.version,
+                    p.abi.0,
+                    p.abi.1,
+                    p.path.display()
+                ));
+                for f in &p.functions {
+                    let args: Vec<&str> = f.args.iter().map(|t| t.name()).collect();
+                    let (open, kind) = match f.kind {
+                        kpi_plugin_api::FunctionKind::Aggregate => ("T: ", "aggregate"),
+                        kpi_plugin_api::FunctionKind::Scalar => ("", "function"),
+                    };
+                    out.push_str(&format!(
+                        "  {kind} {}({open}{}) -> {}  {}\n",
+                        f.name,
+                        args.join(", "),
+                        f.returns.name(),
+                        f.doc
+                    ));
+                }
+                let label = format!("<plugin {}>/definitions.toml", p.name);
+                for m in project
+                    .checked
+                    .metrics
+                    .values()
+                    .filter(|m| m.def.file == label)
+                {
+                    out.push_str(&format!(
+                        "  metric {}  {}\n",
+                        m.def.id,
+                        m.def.title.clone().unwrap_or_default()
+                    ));
+                }
+            }
+            print_out(&out);
+            Ok(())
+        }
         Command::Check => {
             eprintln!(
                 "ok: {} metrics checked, no errors",

@@ -8,4 +8,5 @@ mod design_card;
 mod errors;
 mod example;
 mod independent;
+mod plugins;
 mod semantics;

@@ -108,6 +108,8 @@ pub enum AggFunc {
     Max,
     Median,
     Percentile,
+    /// A plugin's aggregate function; its name is in [`Aggregate::plugin`].
+    Plugin,
 }
 
 impl AggFunc {
@@ -134,6 +136,7 @@ impl AggFunc {
             AggFunc::Max => "max",
             AggFunc::Median => "median",
             AggFunc::Percentile => "percentile",
+            AggFunc::Plugin => "plugin",
         }
     }
 }
@@ -172,6 +175,8 @@ pub struct Aggregate {
     /// The second argument of `percentile(T: e, 0.9)`.
     pub extra: Option<Box<Expr>>,
     pub filter: Option<Box<Expr>>,
+    /// For a plugin's aggregate (`func` is `Plugin`): its name and arguments.
+    pub plugin: Option<(Ident, Vec<Expr>)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -349,7 +354,11 @@ impl fmt::Display for Expr {
                 write!(f, " else {otherwise} end")
             }
             ExprKind::Aggregate(a) => {
-                write!(f, "{}({}", a.func.name(), a.table.name)?;
+                let name = a
+                    .plugin
+                    .as_ref()
+                    .map_or(a.func.name(), |(n, _)| n.name.as_str());
+                write!(f, "{name}({}", a.table.name)?;
                 match &a.axis {
                     None => {}
                     Some(Axis::All(_)) => f.write_str("@all")?,
@@ -366,6 +375,11 @@ impl fmt::Display for Expr {
                 }
                 if let Some(extra) = &a.extra {
                     write!(f, ", {extra}")?;
+                }
+                if let Some((_, args)) = &a.plugin {
+                    for (i, x) in args.iter().enumerate() {
+                        write!(f, "{}{x}", if i == 0 { ": " } else { ", " })?;
+                    }
                 }
                 if let Some(p) = &a.filter {
                     write!(f, " where {p}")?;

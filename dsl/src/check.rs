@@ -305,7 +305,12 @@ impl Reads<'_> {
                     self.col(&a.table, &r.column);
                     self.col(&r.table, &r.key);
                 }
-                for x in a.arg.iter().chain(a.filter.iter()) {
+                for x in a
+                    .arg
+                    .iter()
+                    .chain(a.filter.iter())
+                    .chain(a.plugin.iter().flat_map(|p| &p.args))
+                {
                     self.visit(x, Some(&a.table));
                 }
             }
@@ -757,6 +762,20 @@ impl<'a> Checker<'a> {
                     );
                 }
                 let checked: Vec<Checked1> = args.iter().map(|a| self.expr(a, scope)).collect();
+                if functions::lookup(&name.name).is_none()
+                    && self.schema.functions.contains_key(&name.name)
+                {
+                    let args: Vec<ir::Expr> = checked.into_iter().collect::<Option<_>>()?;
+                    let (args, ty) = self.plugin_call(name, args, span, false)?;
+                    return Some(node(
+                        K::Call {
+                            func: name.name.clone(),
+                            args,
+                        },
+                        ty,
+                        span,
+                    ));
+                }
                 let Some(f) = functions::lookup(&name.name) else {
                     let mut d = Diagnostic::at(
                         codes::UNKNOWN_FUNCTION,
@@ -1308,6 +1327,26 @@ impl<'a> Checker<'a> {
         if a.func == AggFunc::Percentile && fraction.is_none() {
             return None;
         }
+        if let Some((name, args)) = &a.plugin {
+            let args: Vec<Checked1> = args.iter().map(|x| self.expr(x, row)).collect();
+            let args: Vec<ir::Expr> = args.into_iter().collect::<Option<_>>()?;
+            let (call, ty) = self.plugin_call(name, args, span, true)?;
+            let agg = ir::Aggregate {
+                func: AggFunc::Plugin,
+                table: tname.to_string(),
+                axis,
+                arg: None,
+                fraction: None,
+                filter,
+                plugin: Some(ir::PluginCall {
+                    name: name.name.clone(),
+                    args: call,
+                    returns: ty.clone(),
+                }),
+                parent_relation,
+            };
+            return Some(node(K::Aggregate(Box::new(agg)), ty, span));
+        }
         let ty = match aggregate_type(a.func, arg.as_ref().map(|x| &x.ty)) {
             Ok(t) => t,
             Err(msg) => {
@@ -1335,9 +1374,105 @@ impl<'a> Checker<'a> {
             arg,
             fraction,
             filter,
+            plugin: None,
             parent_relation,
         };
         Some(node(K::Aggregate(Box::new(agg)), ty, span))
+    }
+
+    /// Checks the arguments of a plugin function against its declared
+    /// signature; returns them and the result type.
+    fn plugin_call(
+        &mut self,
+        name: &ast::Ident,
+        args: Vec<ir::Expr>,
+        span: Span,
+        as_aggregate: bool,
+    ) -> Option<(Vec<ir::Expr>, Type)> {
+        let Some(f) = self.schema.functions.get(&name.name) else {
+            let mut d = Diagnostic::at(
+                codes::UNKNOWN_FUNCTION,
+                name.span,
+                format!("unknown function `{}`", name.name),
+            );
+            let known = functions::FUNCTIONS
+                .iter()
+                .chain(functions::SERIES_FUNCTIONS)
+                .map(|f| f.name);
+            if let Some(h) = did_you_mean(
+                &name.name,
+                known.chain(self.schema.functions.keys().map(String::as_str)),
+            ) {
+                d = d.hint(h);
+            } else if as_aggregate {
+                d = d.hint("an aggregate over a table is count, sum, avg, min, max, median, percentile, count_distinct, or a plugin's aggregate (see `kpi plugins`)");
+            }
+            self.error(d);
+            return None;
+        };
+        let usage = format!(
+            "{}({}{})",
+            f.name,
+            if f.aggregate { "T: " } else { "" },
+            f.args
+                .iter()
+                .map(|t| t.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        if f.aggregate != as_aggregate {
+            let how = if f.aggregate {
+                "an aggregate: call it over a table"
+            } else {
+                "a row function: call it on values"
+            };
+            self.error(
+                Diagnostic::at(
+                    codes::FUNCTION_ARGUMENT,
+                    span,
+                    format!("`{}` (from plugin `{}`) is {how}", f.name, f.plugin),
+                )
+                .hint(format!("usage: {usage}")),
+            );
+            return None;
+        }
+        if args.len() != f.args.len() {
+            self.error(
+                Diagnostic::at(
+                    codes::FUNCTION_ARGUMENT,
+                    span,
+                    format!(
+                        "`{}` takes {} arguments, found {}",
+                        f.name,
+                        f.args.len(),
+                        args.len()
+                    ),
+                )
+                .hint(format!("usage: {usage}")),
+            );
+            return None;
+        }
+        for (x, want) in args.iter().zip(&f.args) {
+            let fits =
+                x.ty == *want || x.ty == Type::Null || (x.ty == Type::Int && *want == Type::Float);
+            if !fits {
+                self.error(
+                    Diagnostic::at(
+                        codes::FUNCTION_ARGUMENT,
+                        x.span,
+                        format!(
+                            "`{}` expects {} here, found {}",
+                            f.name,
+                            a_type(want),
+                            a_type(&x.ty)
+                        ),
+                    )
+                    .hint(format!("usage: {usage}")),
+                );
+                return None;
+            }
+        }
+        Some((args, f.returns.clone()))
     }
 }
 

@@ -60,6 +60,8 @@ codes! {
     DATA = "E0403", "data error";
     USAGE = "E0404", "invalid command-line value";
     MISSING_TABLE = "E0405", "table not configured";
+    PLUGIN = "E0501", "plugin refused";
+    PLUGIN_CALL = "E0502", "plugin function failed";
 }
 
 #[derive(Clone, Debug, PartialEq)]

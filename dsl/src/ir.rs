@@ -82,6 +82,14 @@ pub enum ExprKind {
     },
 }
 
+/// A call of a plugin's aggregate function: one value per group of rows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PluginCall {
+    pub name: String,
+    pub args: Vec<Expr>,
+    pub returns: Type,
+}
+
 /// Which rows an aggregate sees in a period.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Axis {
@@ -102,6 +110,8 @@ pub struct Aggregate {
     /// Percentile fraction in [0, 1].
     pub fraction: Option<f64>,
     pub filter: Option<Expr>,
+    /// For a plugin's aggregate function (`func` is `Plugin`).
+    pub plugin: Option<PluginCall>,
     /// Set when the aggregate runs inside a row of a parent table: the
     /// relation of `table` that points at that parent. It then sees only
     /// the rows related to the current parent row.
@@ -152,7 +162,10 @@ impl Expr {
                 if let Axis::At(e) = &a.axis {
                     each(e);
                 }
-                a.arg.iter().chain(a.filter.iter()).for_each(each);
+                a.arg.iter().chain(a.filter.iter()).for_each(&mut each);
+                if let Some(p) = &a.plugin {
+                    p.args.iter().for_each(each);
+                }
             }
             ExprKind::Metric { expr, .. } => each(expr),
         }
@@ -213,6 +226,10 @@ fn write_tree(e: &Expr, depth: usize, out: &mut String) {
                 Axis::All => "@all".into(),
             };
             let frac = a.fraction.map(|f| format!(" {f}")).unwrap_or_default();
+            let frac = match &a.plugin {
+                Some(p) => format!(" {}{frac}", p.name),
+                None => frac,
+            };
             let per = a
                 .parent_relation
                 .as_ref()
@@ -236,6 +253,10 @@ fn write_tree(e: &Expr, depth: usize, out: &mut String) {
             }
             if let Some(x) = &a.filter {
                 out.push_str(&format!("{pad}  where:\n"));
+                write_tree(x, depth + 2, out);
+            }
+            for x in a.plugin.iter().flat_map(|p| &p.args) {
+                out.push_str(&format!("{pad}  argument:\n"));
                 write_tree(x, depth + 2, out);
             }
         }

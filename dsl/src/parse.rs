@@ -627,7 +627,7 @@ impl Builder {
                     d + 1,
                 ))
             }
-            Rule::aggregate => self.aggregate(p),
+            Rule::aggregate | Rule::plugin_aggregate => self.aggregate(p),
             Rule::window => {
                 let mut it = p.into_inner();
                 let func = if it.next().expect("window name").as_str() == "prev" {
@@ -663,9 +663,16 @@ impl Builder {
 
     fn aggregate(&self, p: Pair<Rule>) -> Built {
         let span = self.span(&p);
+        let is_plugin = p.as_rule() == Rule::plugin_aggregate;
         let mut it = p.into_inner();
-        let func = AggFunc::from_name(it.next().expect("aggregate name").as_str())
-            .expect("grammar lists only aggregates");
+        let name = it.next().expect("aggregate name");
+        let plugin_name = is_plugin.then(|| self.ident(name.clone()));
+        let func = if is_plugin {
+            AggFunc::Plugin
+        } else {
+            AggFunc::from_name(name.as_str()).expect("grammar lists only aggregates")
+        };
+        let mut plugin_args = Vec::new();
         let mut source = it.next().expect("aggregate source").into_inner();
         let table = self.ident(source.next().expect("table name"));
         let mut depth = 0;
@@ -685,6 +692,11 @@ impl Builder {
         let (mut arg, mut extra, mut filter) = (None, None, None);
         for q in it {
             match q.as_rule() {
+                Rule::expr => {
+                    let (a, d) = self.expr(q)?;
+                    depth = depth.max(d);
+                    plugin_args.push(a);
+                }
                 Rule::agg_arg => {
                     let mut exprs = q.into_inner();
                     let (a, d) = self.expr(exprs.next().expect("aggregate argument"))?;
@@ -714,6 +726,7 @@ impl Builder {
             arg,
             extra,
             filter,
+            plugin: plugin_name.map(|n| (n, plugin_args)),
         };
         Ok((Self::mk(ExprKind::Aggregate(agg), span), depth + 1))
     }

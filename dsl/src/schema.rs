@@ -90,6 +90,21 @@ impl ParamValue {
 pub struct Schema {
     pub tables: IndexMap<String, TableSchema>,
     pub params: IndexMap<String, ParamValue>,
+    /// Functions provided by plugins, by name.
+    pub functions: IndexMap<String, ExternalFunction>,
+}
+
+/// A function a plugin provides: its signature, declared as data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExternalFunction {
+    pub name: String,
+    pub args: Vec<Type>,
+    pub returns: Type,
+    /// Called like an aggregate, `f(T: a, b [where p])`, one value per group.
+    pub aggregate: bool,
+    pub doc: String,
+    /// The plugin that provides it.
+    pub plugin: String,
 }
 
 impl Schema {

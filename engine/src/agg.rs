@@ -62,6 +62,9 @@ impl Accumulator {
             AggFunc::Max => Slots::Max(vec![None; n], vec![None; n]),
             AggFunc::Median | AggFunc::Percentile => Slots::Values(vec![Vec::new(); n]),
             AggFunc::CountDistinct => Slots::Distinct(vec![HashSet::new(); n]),
+            // The executor calls a plugin aggregate once per batch of rows
+            // (`plugin::PluginFunction::call_aggregate`); it keeps no state here.
+            AggFunc::Plugin => unreachable!("plugin aggregates are not accumulated"),
         };
         let fraction = if func == AggFunc::Median {
             0.5

@@ -18,6 +18,7 @@ use kpi_dsl::{ParamValue, Schema, Type};
 use crate::agg::Accumulator;
 use crate::column::{Column, Data, Table};
 use crate::kernels::{self, get, V};
+use crate::plugin::PluginFunction;
 
 /// Identity of an IR node for caches: its address (the IR outlives a run).
 pub(crate) fn id<T>(x: &T) -> usize {
@@ -61,6 +62,7 @@ pub(crate) struct Exec<'a> {
     pub params: &'a IndexMap<String, ParamValue>,
     pub tz: Tz,
     pub data: &'a IndexMap<String, Table>,
+    pub plugins: &'a IndexMap<String, PluginFunction>,
     /// `(table, relation)` → the parent row of each row.
     parents: RefCell<HashMap<(String, String), Rc<Vec<Option<u32>>>>>,
     /// Window columns over whole tables, by IR node.
@@ -77,12 +79,14 @@ impl<'a> Exec<'a> {
         params: &'a IndexMap<String, ParamValue>,
         tz: Tz,
         data: &'a IndexMap<String, Table>,
+        plugins: &'a IndexMap<String, PluginFunction>,
     ) -> Self {
         Exec {
             schema,
             params,
             tz,
             data,
+            plugins,
             parents: Default::default(),
             windows: Default::default(),
             children: Default::default(),
@@ -264,6 +268,8 @@ impl<'a> Exec<'a> {
                         ));
                     };
                     crate::series::apply(func, &cols, &e.ty, periods.len(), *groups, *history)?
+                } else if let Some(p) = self.plugins.get(func) {
+                    p.call_scalar(&cols, n)?
                 } else {
                     kernels::call(func, &cols, &e.ty, self.tz, n)?
                 }
@@ -389,6 +395,17 @@ impl<'a> Exec<'a> {
             rows: &rows,
             period,
         };
+        if let Some(call) = &a.plugin {
+            // One call over every selected child row, grouped by parent row.
+            let (values, groups) =
+                self.plugin_batch(a, call, &frame, &rows, |r| owners[r as usize])?;
+            let out = Rc::new(
+                self.plugin(&call.name)?
+                    .call_aggregate(&values, &groups, parent_len)?,
+            );
+            self.children.borrow_mut().insert(cache_key, out.clone());
+            return Ok(out);
+        }
         let mut acc = Accumulator::new(
             a.func,
             a.arg.as_ref().map(|x| x.ty.clone()),
@@ -414,6 +431,43 @@ impl<'a> Exec<'a> {
         let out = Rc::new(acc.evaluate()?);
         self.children.borrow_mut().insert(cache_key, out.clone());
         Ok(out)
+    }
+
+    pub fn plugin(&self, name: &str) -> R<&'a PluginFunction> {
+        self.plugins
+            .get(name)
+            .ok_or_else(|| format!("internal: plugin function `{name}` is not loaded"))
+    }
+
+    /// The argument columns of a plugin aggregate over the rows of `frame`
+    /// that pass its filter and belong to a group (`group_of` maps a row to
+    /// its group index), and those group indexes.
+    pub fn plugin_batch(
+        &self,
+        a: &ir::Aggregate,
+        call: &ir::PluginCall,
+        frame: &Frame<'_>,
+        rows: &[u32],
+        group_of: impl Fn(u32) -> Option<u32>,
+    ) -> R<(Vec<Column>, Vec<u32>)> {
+        let filter = a.filter.as_ref().map(|p| self.eval(p, frame)).transpose()?;
+        let mut keep = Vec::new();
+        let mut groups = Vec::new();
+        for (k, &r) in rows.iter().enumerate() {
+            if filter.as_ref().is_some_and(|m| get(m, k) != V::B(true)) {
+                continue;
+            }
+            if let Some(g) = group_of(r) {
+                keep.push(k as u32);
+                groups.push(g);
+            }
+        }
+        let values = call
+            .args
+            .iter()
+            .map(|x| self.eval(x, frame).map(|c| kernels::gather(&c, &keep)))
+            .collect::<R<Vec<_>>>()?;
+        Ok((values, groups))
     }
 
     /// Rows of `table` that an axis selects in one period (every row when
@@ -476,7 +530,11 @@ impl<'a> Exec<'a> {
 
 /// The result type the checker planned for an aggregate.
 pub(crate) fn agg_output(a: &ir::Aggregate) -> Type {
-    kpi_dsl::check::aggregate_type(a.func, a.arg.as_ref().map(|x| &x.ty)).unwrap_or(Type::Null)
+    match &a.plugin {
+        Some(p) => p.returns.clone(),
+        None => kpi_dsl::check::aggregate_type(a.func, a.arg.as_ref().map(|x| &x.ty))
+            .unwrap_or(Type::Null),
+    }
 }
 
 /// Whether an aggregate's value or filter depends on the period: it reads
@@ -486,7 +544,12 @@ pub(crate) fn agg_output(a: &ir::Aggregate) -> Type {
 /// must not be cached across periods).
 pub(crate) fn uses_period(a: &ir::Aggregate) -> bool {
     let mut found = false;
-    for x in a.arg.iter().chain(a.filter.iter()) {
+    for x in a
+        .arg
+        .iter()
+        .chain(a.filter.iter())
+        .chain(a.plugin.iter().flat_map(|p| &p.args))
+    {
         x.walk(&mut |e| {
             found |= match &e.kind {
                 K::PeriodStart | K::PeriodEnd => true,

@@ -54,7 +54,11 @@ pub fn language_type(t: TypeCode) -> Type {
 }
 
 fn host_accepts() -> String {
-    format!("this kpi accepts plugin ABI {ABI_MAJOR}.0 to {ABI_MAJOR}.{ABI_MINOR}")
+    if ABI_MINOR == 0 {
+        format!("this kpi accepts plugin ABI {ABI_MAJOR}.0")
+    } else {
+        format!("this kpi accepts plugin ABI {ABI_MAJOR}.0 to {ABI_MAJOR}.{ABI_MINOR}")
+    }
 }
 
 /// Loads and checks the plugin at `path`. Every refusal names the file, what

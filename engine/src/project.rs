@@ -53,6 +53,10 @@ pub struct Project {
     pub definitions: Definitions,
     pub checked: Checked,
     pub plugins: Vec<PathBuf>,
+    /// The plugins loaded for this project (never unloaded).
+    pub loaded_plugins: Vec<crate::plugin::Plugin>,
+    /// Every plugin function by name.
+    pub plugin_functions: IndexMap<String, crate::plugin::PluginFunction>,
     /// `[project] from/to`: the range `kpi run` uses when no `--from/--to` is given.
     pub default_range: (Option<String>, Option<String>),
 }
@@ -162,6 +166,15 @@ impl Project {
         Self::from_toml(dir, &file.display().to_string(), &text)
     }
 
+    /// Like [`Project::load`], with plugins named on the command line
+    /// (`--plugin PATH`) besides those of the project file.
+    pub fn load_with_plugins(dir: &Path, plugins: &[PathBuf]) -> Result<Project, Error> {
+        PLUGIN_ARGS.with(|p| *p.borrow_mut() = plugins.to_vec());
+        let result = Self::load(dir);
+        PLUGIN_ARGS.with(|p| p.borrow_mut().clear());
+        result
+    }
+
     /// Builds a project from the text of a project file; relative paths are
     /// taken from `root`.
     pub fn from_toml(root: &Path, label: &str, text: &str) -> Result<Project, Error> {
@@ -187,6 +200,7 @@ impl Project {
         let mut schema = Schema {
             tables: canonical::tables(),
             params: IndexMap::new(),
+            functions: IndexMap::new(),
         };
         let mut tables = IndexMap::new();
         let mut project_params: Vec<(String, Spanned<DeValue<'_>>, std::ops::Range<usize>)> =
@@ -288,13 +302,104 @@ impl Project {
         }
         check_table_references(&mut l, &schema, &tables);
 
-        // Definitions: built-ins first, then the project's own directories.
+        // Plugins: loaded once, checked, their functions registered before
+        // any definition is checked.
+        let mut all_plugins: Vec<PathBuf> = plugins.clone();
+        all_plugins.extend(PLUGIN_ARGS.with(|p| p.borrow().clone()));
+        let mut loaded_plugins = Vec::new();
+        let mut plugin_functions: IndexMap<String, crate::plugin::PluginFunction> = IndexMap::new();
+        for path in &all_plugins {
+            match crate::plugin::load(path) {
+                Ok(p)
+                    if loaded_plugins
+                        .iter()
+                        .any(|q: &crate::plugin::Plugin| q.name == p.name) =>
+                {
+                    let first = loaded_path(&loaded_plugins, &p.name);
+                    diags.push(
+                        Diagnostic::new(
+                            codes::PLUGIN,
+                            format!(
+                                "plugin {} ({}) is already loaded from {first}",
+                                path.display(),
+                                p.name
+                            ),
+                        )
+                        .hint("name each plugin once, in kpi.toml or with --plugin"),
+                    );
+                }
+                Ok(p) => {
+                    for f in &p.functions {
+                        let taken = if kpi_dsl::functions::lookup(&f.name).is_some()
+                            || matches!(f.name.as_str(), "prev" | "next")
+                        {
+                            Some("a built-in function".to_string())
+                        } else if kpi_dsl::ast::AggFunc::from_name(&f.name).is_some() {
+                            Some("a built-in aggregate".to_string())
+                        } else {
+                            plugin_functions.get(&f.name).map(|o| {
+                                format!(
+                                    "a function of plugin `{}` ({})",
+                                    o.plugin,
+                                    loaded_path(&loaded_plugins, &o.plugin)
+                                )
+                            })
+                        };
+                        if let Some(what) = taken {
+                            diags.push(
+                                Diagnostic::new(codes::PLUGIN, format!("plugin {} ({}) declares `{}`, which is already {what}", path.display(), p.name, f.name))
+                                    .hint("rename the function in the plugin, or load only one of the two plugins"),
+                            );
+                            continue;
+                        }
+                        schema.functions.insert(
+                            f.name.clone(),
+                            kpi_dsl::schema::ExternalFunction {
+                                name: f.name.clone(),
+                                args: f
+                                    .args
+                                    .iter()
+                                    .map(|t| crate::plugin::language_type(*t))
+                                    .collect(),
+                                returns: crate::plugin::language_type(f.returns),
+                                aggregate: f.kind == kpi_plugin_api::FunctionKind::Aggregate,
+                                doc: f.doc.clone(),
+                                plugin: p.name.clone(),
+                            },
+                        );
+                        plugin_functions.insert(f.name.clone(), f.clone());
+                    }
+                    loaded_plugins.push(p);
+                }
+                Err(msg) => diags.push(Diagnostic::new(codes::PLUGIN, msg)),
+            }
+        }
+
+        // Definitions may call the plugins' functions: with a plugin refused,
+        // checking them would only repeat the refusal as unknown functions.
+        if diags.iter().any(|d| d.code == codes::PLUGIN) {
+            return Err(Error::definitions(diags, sources));
+        }
+
+        // Definitions: built-ins first, then the plugins', then the project's own directories.
         let mut definitions = Definitions::default();
         if builtins {
             for (name, text) in BUILTINS {
                 kpi_dsl::defs::load_file(
                     &format!("<builtin>/metrics.d/{name}"),
                     text,
+                    &mut sources,
+                    &mut definitions,
+                    &mut diags,
+                );
+            }
+        }
+        for p in &loaded_plugins {
+            if !p.definitions.trim().is_empty() {
+                let label = format!("<plugin {}>/definitions.toml", p.name);
+                kpi_dsl::defs::load_file(
+                    &label,
+                    &p.definitions,
                     &mut sources,
                     &mut definitions,
                     &mut diags,
@@ -394,7 +499,9 @@ impl Project {
             sources,
             definitions,
             checked,
-            plugins,
+            plugins: all_plugins,
+            loaded_plugins,
+            plugin_functions,
             default_range,
         })
     }
@@ -438,6 +545,19 @@ impl Project {
         }
         Ok(())
     }
+}
+
+thread_local! {
+    /// Plugins named on the command line, for the project being loaded.
+    static PLUGIN_ARGS: std::cell::RefCell<Vec<PathBuf>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn loaded_path(loaded: &[crate::plugin::Plugin], name: &str) -> String {
+    loaded
+        .iter()
+        .find(|p| p.name == name)
+        .map(|p| p.path.display().to_string())
+        .unwrap_or_default()
 }
 
 fn same_shape(a: &ParamValue, b: &ParamValue) -> bool {

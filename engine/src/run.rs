@@ -181,7 +181,13 @@ impl Project {
 
         let data = self.load_data(&metrics, &q.by)?;
         let params = &self.schema.params;
-        let exec = Exec::new(&self.schema, params, self.calendar.tz, &data);
+        let exec = Exec::new(
+            &self.schema,
+            params,
+            self.calendar.tz,
+            &data,
+            &self.plugin_functions,
+        );
 
         // Fuse: one pass per (table, axis).
         let mut passes: Vec<Pass<'_>> = Vec::new();
@@ -219,7 +225,21 @@ impl Project {
                 periods.push((start, end));
             }
         }
-        let data_err = |e: String| Error::data(e);
+        let plugin_err = |e: String| {
+            Error::new(
+                crate::ErrorKind::Data,
+                Diagnostic::new(codes::PLUGIN_CALL, e),
+            )
+        };
+        // A plugin's failure surfaces through evaluation too; its messages
+        // start with "plugin `NAME` function `f`" (plugin.rs).
+        let data_err = |e: String| {
+            if e.starts_with("plugin `") {
+                plugin_err(e)
+            } else {
+                Error::data(e)
+            }
+        };
 
         // Row selections per pass and period, and the groups they hold.
         let mut keys = GroupKeys::default();
@@ -272,23 +292,25 @@ impl Project {
         let mut agg_values: HashMap<usize, Column> = HashMap::new();
         for (p, sel) in passes.iter().zip(&selections) {
             let rk = &row_keys[&p.table];
-            let mut accs: Vec<Accumulator> = p
+            // Built-in aggregates keep mergeable state per cell; a plugin's
+            // aggregate is called once per period with every group's rows.
+            let mut accs: Vec<Option<Accumulator>> = p
                 .aggs
                 .iter()
                 .map(|a| {
-                    Accumulator::new(
-                        a.func,
-                        a.arg.as_ref().map(|x| x.ty.clone()),
-                        agg_output(a),
-                        a.fraction,
-                        periods.len() * g,
-                    )
+                    a.plugin.is_none().then(|| {
+                        Accumulator::new(
+                            a.func,
+                            a.arg.as_ref().map(|x| x.ty.clone()),
+                            agg_output(a),
+                            a.fraction,
+                            periods.len() * g,
+                        )
+                    })
                 })
                 .collect();
+            let mut plugin_parts: Vec<Vec<Column>> = vec![Vec::new(); p.aggs.len()];
             for (pi, rows) in sel.iter().enumerate() {
-                if rows.is_empty() {
-                    continue;
-                }
                 let frame = Frame::Rows {
                     table: &p.table,
                     rows,
@@ -298,7 +320,22 @@ impl Project {
                     .iter()
                     .map(|&r| pi * g + rank[rk[r as usize] as usize] as usize)
                     .collect();
-                for (a, acc) in p.aggs.iter().zip(accs.iter_mut()) {
+                for (k, (a, acc)) in p.aggs.iter().zip(accs.iter_mut()).enumerate() {
+                    let Some(acc) = acc else {
+                        let call = a.plugin.as_ref().expect("a plugin aggregate");
+                        let (values, groups) = exec
+                            .plugin_batch(a, call, &frame, rows, |r| {
+                                Some(rank[rk[r as usize] as usize])
+                            })
+                            .map_err(data_err)?;
+                        let f = exec.plugin(&call.name).map_err(data_err)?;
+                        plugin_parts[k]
+                            .push(f.call_aggregate(&values, &groups, g).map_err(plugin_err)?);
+                        continue;
+                    };
+                    if rows.is_empty() {
+                        continue;
+                    }
                     let filter = a
                         .filter
                         .as_ref()
@@ -319,8 +356,12 @@ impl Project {
                     }
                 }
             }
-            for (a, acc) in p.aggs.iter().zip(accs) {
-                agg_values.insert(id(*a), acc.evaluate().map_err(data_err)?);
+            for ((a, acc), parts) in p.aggs.iter().zip(accs).zip(plugin_parts) {
+                let column = match acc {
+                    Some(acc) => acc.evaluate().map_err(data_err)?,
+                    None => concat_columns(&agg_output(a), &parts).map_err(data_err)?,
+                };
+                agg_values.insert(id(*a), column);
             }
         }
 
@@ -745,6 +786,17 @@ fn number_raw(col: &Column, i: usize, m: &CheckedMetric) -> Option<Number> {
         }
         _ => None,
     }
+}
+
+/// Joins columns of one type end to end.
+fn concat_columns(ty: &Type, parts: &[Column]) -> Result<Column, String> {
+    let mut b = crate::kernels::Builder::new(ty, parts.iter().map(Column::len).sum());
+    for c in parts {
+        for i in 0..c.len() {
+            b.push(get(c, i))?;
+        }
+    }
+    Ok(b.finish())
 }
 
 /// Joins the tables read from several files of one source.

@@ -130,6 +130,8 @@ fn run_case(project: &Project, case: &TestCase, label: &str) -> Result<ResultTab
             diagnostics: Vec::new(),
         },
         plugins: Vec::new(),
+        loaded_plugins: project.loaded_plugins.clone(),
+        plugin_functions: project.plugin_functions.clone(),
         default_range: (None, None),
     };
     let q = Query {
