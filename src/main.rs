@@ -132,7 +132,9 @@ fn project_dir(arg: Option<&Path>) -> (PathBuf, bool) {
     )
 }
 
-type Failure = (Error, Option<Project>);
+/// An error, and the project whose sources it may point into (boxed: a
+/// project is large, and errors travel by value).
+type Failure = (Error, Option<Box<Project>>);
 
 fn execute(command: Command, mut project: Project) -> Result<(), Failure> {
     match command {
@@ -177,7 +179,7 @@ fn execute(command: Command, mut project: Project) -> Result<(), Failure> {
             };
             let result = match project.run(&query) {
                 Ok(r) => r,
-                Err(e) => return Err((e, Some(project))),
+                Err(e) => return Err((e, Some(Box::new(project)))),
             };
             for (id, why) in &result.skipped {
                 eprintln!("skipped {id}: {why}");

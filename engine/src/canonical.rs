@@ -7,7 +7,13 @@ use kpi_dsl::{Relation, TableSchema, Type};
 
 /// `(table, time column, interval, columns)`. A trailing `?` marks a nullable
 /// column; every column may be null in the data, the mark documents intent.
-const TABLES: &[(&str, &str, Option<(&str, &str)>, &[(&str, &str)])] = &[
+type TableDef = (
+    &'static str,
+    &'static str,
+    Option<(&'static str, &'static str)>,
+    &'static [(&'static str, &'static str)],
+);
+const TABLES: &[TableDef] = &[
     (
         "tickets",
         "created_at",

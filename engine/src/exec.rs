@@ -64,12 +64,17 @@ pub(crate) struct Exec<'a> {
     pub data: &'a IndexMap<String, Table>,
     pub plugins: &'a IndexMap<String, PluginFunction>,
     /// `(table, relation)` → the parent row of each row.
-    parents: RefCell<HashMap<(String, String), Rc<Vec<Option<u32>>>>>,
+    parents: RefCell<HashMap<(String, String), ParentIndex>>,
     /// Window columns over whole tables, by IR node.
     windows: RefCell<HashMap<usize, Rc<Column>>>,
     /// Child aggregates per parent row, by IR node and period.
-    children: RefCell<HashMap<(usize, Option<usize>), Rc<Column>>>,
+    children: RefCell<HashMap<ChildKey, Rc<Column>>>,
 }
+
+/// For each row of a child table, its parent's row (if it has one).
+type ParentIndex = Rc<Vec<Option<u32>>>;
+/// A child aggregate's cache key: its IR node, and the period when its value depends on it.
+type ChildKey = (usize, Option<usize>);
 
 pub(crate) type R<T> = Result<T, String>;
 

@@ -255,7 +255,7 @@ pub fn scalar_binary<'a>(op: BinOp, a: V<'a>, b: V<'a>) -> Result<V<'a>, String>
             _ => Null,
         },
         (BinOp::Div, x, y) => match (x.num(), y.num()) {
-            (Some(_), Some(q)) if q == 0.0 => Null,
+            (Some(_), Some(0.0)) => Null,
             (Some(p), Some(q)) => F(p / q),
             _ => return Err(format!("internal: cannot divide {x:?} by {y:?}")),
         },

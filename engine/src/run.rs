@@ -48,6 +48,9 @@ impl Default for Query {
     }
 }
 
+/// Metrics left out of a run, with the reason.
+type Skipped = Vec<(String, String)>;
+
 /// One fused scan: every aggregate over `table` that selects rows by the same axis.
 struct Pass<'p> {
     table: String,
@@ -58,7 +61,7 @@ struct Pass<'p> {
 impl Project {
     /// The metrics a query asks for, and those skipped (with the reason)
     /// when it asks for all.
-    fn choose(&self, q: &Query) -> Result<(Vec<&CheckedMetric>, Vec<(String, String)>), Error> {
+    fn choose(&self, q: &Query) -> Result<(Vec<&CheckedMetric>, Skipped), Error> {
         let missing = |m: &CheckedMetric| {
             m.tables
                 .iter()
@@ -776,7 +779,7 @@ fn number_raw(col: &Column, i: usize, m: &CheckedMetric) -> Option<Number> {
         V::I(x) => Some(Number::Int(x)),
         V::F(x) => Some(Number::Float(x)),
         V::D(us) => {
-            let secs = us as f64 / MICROS as f64;
+            let secs = us / MICROS as f64;
             Some(Number::Float(match m.def.unit.as_deref() {
                 Some("min") => secs / 60.0,
                 Some("h") => secs / 3600.0,

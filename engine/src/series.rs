@@ -144,12 +144,12 @@ mod tests {
         let m = series(&[10, 20, 15, 0, 30]);
         let p = |f: &str, args: &[Column], ty: Type| floats(&apply(f, args, &ty, 5, 1, 5).unwrap());
         assert_eq!(
-            p("previous", &[m.clone()], Type::Int),
+            p("previous", std::slice::from_ref(&m), Type::Int),
             [None, Some(10.0), Some(20.0), Some(15.0), Some(0.0)]
         );
         // 20/10 - 1 = 100 %; 15/20 - 1 = -25 %; 0/15 - 1 = -100 %; from 0: null.
         assert_eq!(
-            p("change", &[m.clone()], Type::Float),
+            p("change", std::slice::from_ref(&m), Type::Float),
             [None, Some(100.0), Some(-25.0), Some(-100.0), None]
         );
         // Means of 3: (10+20+15)/3 = 15, (20+15+0)/3 = 11.666..., (15+0+30)/3 = 15.

@@ -493,13 +493,22 @@ fn finish(
     }
 }
 
+/// A plugin's scalar function, as `export_plugin!` takes it: the argument
+/// columns and the row count in, one value per row out.
+pub type ScalarImpl = fn(&[Column<'_>], usize) -> Result<Output, String>;
+/// A plugin's aggregate function: the argument columns, each row's group
+/// index and the number of groups in, one value per group out.
+pub type AggregateImpl = fn(&[Column<'_>], &[u32], usize) -> Result<Output, String>;
+
 /// The body of a scalar trampoline: converts the arguments, calls `f`
 /// inside `catch_unwind`, and exports its output.
 ///
 /// # Safety
 /// Called by the host with the arguments of [`ScalarFn`].
+// The arguments mirror the C signature one to one.
+#[allow(clippy::too_many_arguments)]
 pub unsafe fn call_scalar(
-    f: fn(&[Column<'_>], usize) -> Result<Output, String>,
+    f: ScalarImpl,
     types: &[TypeCode],
     returns: TypeCode,
     args: *const *const ArrowArray,
@@ -524,7 +533,7 @@ pub unsafe fn call_scalar(
 /// Called by the host with the arguments of [`AggregateFn`].
 #[allow(clippy::too_many_arguments)]
 pub unsafe fn call_aggregate(
-    f: fn(&[Column<'_>], &[u32], usize) -> Result<Output, String>,
+    f: AggregateImpl,
     types: &[TypeCode],
     returns: TypeCode,
     args: *const *const ArrowArray,

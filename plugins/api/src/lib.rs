@@ -57,7 +57,7 @@ mod macros;
 
 use std::ffi::c_void;
 
-pub use array::{Column, Output};
+pub use array::{AggregateImpl, Column, Output, ScalarImpl};
 
 /// The major version of this ABI. A host accepts plugins of its own major
 /// version only.
