@@ -143,3 +143,30 @@ fn kpi_list_json_holds_every_catalog_kpi_with_its_source() {
         );
     }
 }
+
+#[test]
+fn a_project_with_only_tickets_computes_what_it_can_and_names_what_it_skipped() {
+    let dir = crate::common::temp_project(
+        "only-tickets",
+        &[
+            ("kpi.toml", "[project]\n[tables.tickets]\nsource = \"tickets.csv\"\n"),
+            (
+                "tickets.csv",
+                "id,created_at,assigned_at,first_response_at,solved_at,status,channel,priority,agent_id,team,customer_id,escalated,reopened,contacts,handle_time,help_center_resolvable\n\
+                 t1,2026-01-05 09:00,,,2026-01-06 09:00,solved,email,normal,a1,,c1,true,false,1,600,\n\
+                 t2,2026-01-07 09:00,,,,open,chat,high,a1,,c2,false,false,,,\n",
+            ),
+        ],
+    );
+    let out = crate::common::kpi_in(&dir, &["run", "--format", "csv"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // Ticket metrics ran: 1 of 2 tickets escalated.
+    assert!(out.stdout.contains(",escalation_rate,50,%"), "{}", out.stdout);
+    // The others are named with the table they lack.
+    assert!(out.stderr.contains("skipped csat: table `surveys` has no source in this project"), "{}", out.stderr);
+    assert!(out.stderr.contains("skipped mrr: table `subscription_events` has no source in this project"), "{}", out.stderr);
+    // Asked for by name, a metric whose table is missing is an error naming it.
+    let out = crate::common::kpi_in(&dir, &["run", "csat"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("[E0405]") && out.stderr.contains("table `surveys`"), "{}", out.stderr);
+}
