@@ -161,12 +161,30 @@ fn a_project_with_only_tickets_computes_what_it_can_and_names_what_it_skipped() 
     let out = crate::common::kpi_in(&dir, &["run", "--format", "csv"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     // Ticket metrics ran: 1 of 2 tickets escalated.
-    assert!(out.stdout.contains(",escalation_rate,50,%"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(",escalation_rate,50,%"),
+        "{}",
+        out.stdout
+    );
     // The others are named with the table they lack.
-    assert!(out.stderr.contains("skipped csat: table `surveys` has no source in this project"), "{}", out.stderr);
-    assert!(out.stderr.contains("skipped mrr: table `subscription_events` has no source in this project"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("skipped csat: table `surveys` has no source in this project"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("skipped mrr: table `subscription_events` has no source in this project"),
+        "{}",
+        out.stderr
+    );
     // Asked for by name, a metric whose table is missing is an error naming it.
     let out = crate::common::kpi_in(&dir, &["run", "csat"]);
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("[E0405]") && out.stderr.contains("table `surveys`"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("[E0405]") && out.stderr.contains("table `surveys`"),
+        "{}",
+        out.stderr
+    );
 }
