@@ -57,6 +57,15 @@ enum Command {
         /// Write the result to FILE (atomically) instead of stdout.
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// Tolerate up to N rejected rows (bad values, empty required
+        /// values, ragged rows), leaving them out of every metric; default 0:
+        /// any rejected row fails the run.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        max_rejects: u64,
+        /// Write every rejected row (file, line, column, kind, message, text)
+        /// to FILE, atomically: CSV, or JSON Lines when FILE ends in .jsonl.
+        #[arg(long, value_name = "FILE")]
+        rejects: Option<PathBuf>,
     },
     /// List metrics: id, title, unit, tables needed, source.
     List {
@@ -147,6 +156,8 @@ fn execute(command: Command, mut project: Project) -> Result<(), Failure> {
             format,
             params,
             output,
+            max_rejects,
+            rejects,
         } => {
             let period = PeriodKind::parse(&period).ok_or_else(|| {
                 (
@@ -176,11 +187,44 @@ fn execute(command: Command, mut project: Project) -> Result<(), Failure> {
                 period,
                 from,
                 to,
+                max_rejects,
             };
-            let result = match project.run(&query) {
+            let result = project.run(&query);
+            // The accounting, from the result or from the error of a run
+            // with too many rejects: reported either way.
+            let accounting = match &result {
+                Ok(r) => Some((r.files.as_slice(), r.rejects.as_slice())),
+                Err(e) => e
+                    .accounting
+                    .as_deref()
+                    .map(|a| (a.files.as_slice(), a.rejects.as_slice())),
+            };
+            if let Some((files, rejected)) = accounting {
+                eprint!("{}", summary(files));
+                if let Some(path) = &rejects {
+                    write_atomically(path, &rejects_file(path, rejected)).map_err(|e| {
+                        (
+                            Error::usage(format!("cannot write {}: {e}", path.display())),
+                            None,
+                        )
+                    })?;
+                }
+            }
+            let result = match result {
                 Ok(r) => r,
                 Err(e) => return Err((e, Some(Box::new(project)))),
             };
+            if !result.rejects.is_empty() {
+                let n = result.rejects.len();
+                eprintln!(
+                    "warning: {n} row{} rejected (--max-rejects {max_rejects}) and left out of every metric:",
+                    if n == 1 { "" } else { "s" }
+                );
+                eprint!(
+                    "{}",
+                    kpi_engine::read::describe_rejects(&result.rejects, REJECTS_SHOWN)
+                );
+            }
             for (id, why) in &result.skipped {
                 eprintln!("skipped {id}: {why}");
             }
@@ -409,6 +453,65 @@ fn execute(command: Command, mut project: Project) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+/// Rejects listed on stderr when a run tolerates them.
+const REJECTS_SHOWN: usize = 5;
+
+/// One line per file read: `path (table): N read, N accepted, N rejected`.
+fn summary(files: &[kpi_engine::FileAccount]) -> String {
+    files
+        .iter()
+        .map(|f| {
+            format!(
+                "{} ({}): {} read, {} accepted, {} rejected\n",
+                f.path.display(),
+                f.table,
+                f.read,
+                f.accepted,
+                f.rejected
+            )
+        })
+        .collect()
+}
+
+/// The rejects file: JSON Lines when `path` ends in `.jsonl`, else CSV;
+/// one record per rejected row.
+fn rejects_file(path: &Path, rejects: &[kpi_engine::Reject]) -> Vec<u8> {
+    let jsonl = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("jsonl"));
+    if jsonl {
+        let mut out = String::new();
+        for r in rejects {
+            let o = serde_json::json!({
+                "file": r.file.display().to_string(),
+                "line": r.line,
+                "column": r.column,
+                "kind": r.kind.as_str(),
+                "message": r.message,
+                "text": r.text,
+            });
+            out.push_str(&o.to_string());
+            out.push('\n');
+        }
+        return out.into_bytes();
+    }
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["file", "line", "column", "kind", "message", "text"])
+        .expect("writing to memory");
+    for r in rejects {
+        w.write_record([
+            r.file.display().to_string().as_str(),
+            &r.line.to_string(),
+            r.column.as_deref().unwrap_or(""),
+            r.kind.as_str(),
+            &r.message,
+            &r.text,
+        ])
+        .expect("writing to memory");
+    }
+    w.into_inner().expect("flush to memory")
 }
 
 /// Writes stdout, ignoring a closed pipe (`kpi run | head`).

@@ -80,8 +80,11 @@ fn ours(dir: &std::path::Path, by: Option<&str>) -> Values {
     }
     let out = kpi_in(&root(), &args);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let rows: Vec<Value> = serde_json::from_str(&out.stdout).expect("JSON output");
-    rows.iter()
+    let doc: Value = serde_json::from_str(&out.stdout).expect("JSON output");
+    doc["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
         .map(|r| {
             let unit = r["unit"].as_str().unwrap_or("");
             let group = by

@@ -8,5 +8,8 @@ mod design_card;
 mod errors;
 mod example;
 mod independent;
+mod no_nan;
 mod plugins;
+mod plugins_rust;
+mod rejects;
 mod semantics;

@@ -651,7 +651,7 @@ fn no_data_in_every_format() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
     assert_eq!(
-        v,
+        v["rows"],
         serde_json::json!([
             {"period_start": "2026-02-01T00:00:00-05:00", "period_end": "2026-03-01T00:00:00-05:00",
              "metric": "social_ratio", "value": null, "unit": ""},
@@ -1267,8 +1267,8 @@ fn rows_follow_the_asked_metric_order_and_output_file() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.is_empty(), "the result goes to the file only");
     let text = std::fs::read_to_string(&file).expect("--output wrote the file");
-    let v: serde_json::Value = serde_json::from_str(&text).expect("JSON array");
-    let got: Vec<(String, String, serde_json::Value)> = v
+    let v: serde_json::Value = serde_json::from_str(&text).expect("JSON object");
+    let got: Vec<(String, String, serde_json::Value)> = v["rows"]
         .as_array()
         .expect("array")
         .iter()
@@ -1348,6 +1348,7 @@ fn library_load_and_run() {
             period: PeriodKind::Month,
             from: Some("2026-01-01".into()),
             to: Some("2026-03-01".into()),
+            max_rejects: 0,
         })
         .expect("query runs");
     // Same numbers as the CLI test: backlog 2 then 3; resolution 180 h then
@@ -1385,6 +1386,7 @@ fn library_load_and_run() {
             period: PeriodKind::Week,
             from: Some("2026-03-08".into()),
             to: Some("2026-03-15".into()),
+            max_rejects: 0,
         })
         .expect("query runs");
     // The week of Sunday 03-08 (05:00Z = 1772946000 s): e2-e5 on Sunday (7),

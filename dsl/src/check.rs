@@ -790,7 +790,11 @@ impl<'a> Checker<'a> {
                         Some(h) => d = d.hint(h),
                         None => {
                             let all: Vec<&str> = names.collect();
-                            d = d.hint(format!("the functions are {}", all.join(", ")));
+                            d = d.hint(format!(
+                                "the built-in functions are {}; a plugin's function needs the plugin loaded \
+                                 (`plugins = [\"...\"]` in kpi.toml, or --plugin PATH)",
+                                all.join(", ")
+                            ));
                         }
                     }
                     return self.error(d);

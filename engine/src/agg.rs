@@ -265,6 +265,10 @@ fn as_f64(v: V<'_>) -> Option<f64> {
 
 /// The continuous quantile (linear interpolation between the two nearest
 /// ranks), as PostgreSQL's `percentile_cont` and DuckDB's `quantile_cont`.
+///
+/// Finite for finite values: when the two ranks are so far apart that their
+/// difference overflows (-1.7e308 and 1.7e308), the interpolation is taken
+/// as the weighted mean of the two, which cannot.
 pub fn quantile(values: &[f64], q: f64) -> Option<f64> {
     if values.is_empty() {
         return None;
@@ -274,7 +278,13 @@ pub fn quantile(values: &[f64], q: f64) -> Option<f64> {
     let pos = q * (v.len() - 1) as f64;
     let lo = pos.floor() as usize;
     let hi = pos.ceil() as usize;
-    Some(v[lo] + (v[hi] - v[lo]) * (pos - lo as f64))
+    let (a, b, w) = (v[lo], v[hi], pos - lo as f64);
+    let d = b - a;
+    Some(if d.is_finite() {
+        a + d * w
+    } else {
+        a * (1.0 - w) + b * w
+    })
 }
 
 /// A column holding `n` nulls of a count-like type is never needed: counts
@@ -340,5 +350,554 @@ mod tests {
         assert_eq!(floats(&d.evaluate().unwrap()), vec![Some(2.0)]);
         assert_eq!(floats(&s.evaluate().unwrap()), vec![Some(4.0), Some(0.0)]);
         let _ = Data::Int(vec![]);
+    }
+}
+
+/// Property tests (issue 6, "Numbers"): for every aggregate kind, merging
+/// the states of random chunks equals aggregating all values at once, and a
+/// day's value equals the one recombined from its hours' partial states.
+#[cfg(test)]
+mod props {
+    use std::collections::HashSet;
+
+    use chrono::{Days, NaiveDate, Weekday};
+    use chrono_tz::Tz;
+    use kpi_dsl::ast::AggFunc;
+    use kpi_dsl::check::aggregate_type;
+    use kpi_dsl::Type;
+    use proptest::prelude::*;
+
+    use super::{quantile, Accumulator};
+    use crate::column::{Column, Data, StrBuilder};
+    use crate::kernels::{get, V};
+    use crate::period::{Calendar, PeriodKind};
+    use crate::time::local_date_start;
+
+    const HOUR: i64 = 3_600_000_000;
+
+    /// One raw input row: an int, a float, and whether it is null.
+    type Row = (i64, f64, bool);
+
+    /// Every aggregate kind with every input type the checker accepts for it
+    /// (`None` input: `count(T)`, which counts rows).
+    fn cases() -> Vec<(AggFunc, Option<Type>)> {
+        use AggFunc::*;
+        let mut out = vec![(Count, None)];
+        let all = [
+            Type::Int,
+            Type::Float,
+            Type::Duration,
+            Type::Timestamp,
+            Type::String,
+            Type::Bool,
+        ];
+        for t in &all {
+            out.push((Count, Some(t.clone())));
+            out.push((CountDistinct, Some(t.clone())));
+        }
+        for f in [Sum, Avg, Median, Percentile] {
+            for t in [Type::Int, Type::Float, Type::Duration] {
+                out.push((f, Some(t)));
+            }
+        }
+        for f in [Min, Max] {
+            for t in [Type::Int, Type::Float, Type::Duration, Type::Timestamp] {
+                out.push((f, Some(t)));
+            }
+        }
+        out
+    }
+
+    /// The column of `rows` as values of type `ty`. Strings and bools
+    /// repeat, so count_distinct has duplicates to find.
+    fn column(ty: &Type, rows: &[Row]) -> Column {
+        let valid = Some(rows.iter().map(|r| !r.2).collect());
+        let data = match ty {
+            Type::Int => Data::Int(rows.iter().map(|r| r.0).collect()),
+            Type::Timestamp => Data::Timestamp(rows.iter().map(|r| r.0).collect()),
+            Type::Float => Data::Float(rows.iter().map(|r| r.1).collect()),
+            // Durations are whole microseconds held as floats (reader's form).
+            Type::Duration => {
+                Data::Duration(rows.iter().map(|r| (r.0 % (1 << 40)) as f64).collect())
+            }
+            Type::Bool => Data::Bool(rows.iter().map(|r| r.0 % 2 == 0).collect()),
+            _ => {
+                let mut b = StrBuilder::default();
+                for r in rows {
+                    b.push(&format!("s{}", r.0.rem_euclid(17)));
+                }
+                Data::Str(b.finish())
+            }
+        };
+        Column::new(data, valid)
+    }
+
+    fn new_acc(func: AggFunc, input: &Option<Type>, fraction: f64, n: usize) -> Accumulator {
+        let output = aggregate_type(func, input.as_ref()).expect("a planned aggregate");
+        let fraction = (func == AggFunc::Percentile).then_some(fraction);
+        Accumulator::new(func, input.clone(), output, fraction, n)
+    }
+
+    /// A finished value, for comparing.
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    enum Out {
+        Null,
+        I(i64),
+        F(f64),
+    }
+
+    fn outs(r: &Result<Column, String>) -> Result<Vec<Out>, String> {
+        let c = r.as_ref().map_err(Clone::clone)?;
+        Ok((0..c.len())
+            .map(|i| match get(c, i) {
+                V::Null => Out::Null,
+                V::I(x) | V::T(x) => Out::I(x),
+                V::F(x) | V::D(x) => Out::F(x),
+                other => panic!("aggregate produced {other:?}"),
+            })
+            .collect())
+    }
+
+    /// Float sums and means may differ by rounding, which depends on the
+    /// order of additions: to 1e-12 relative to the sum of the magnitudes
+    /// (the condition of the sum; relative to the result it is unbounded
+    /// under cancellation). Everything else is exact.
+    fn inexact(func: AggFunc, input: &Option<Type>) -> bool {
+        matches!(func, AggFunc::Sum | AggFunc::Avg)
+            && matches!(input, Some(Type::Float | Type::Duration))
+    }
+
+    fn assert_same(
+        what: &str,
+        func: AggFunc,
+        input: &Option<Type>,
+        got: &Result<Column, String>,
+        want: &Result<Column, String>,
+        magnitude: &[f64],
+    ) -> Result<(), TestCaseError> {
+        let (got, want) = (outs(got), outs(want));
+        let (Ok(g), Ok(w)) = (&got, &want) else {
+            prop_assert_eq!(got, want, "{} {:?}({:?})", what, func, input);
+            return Ok(());
+        };
+        prop_assert_eq!(g.len(), w.len());
+        for (c, (a, b)) in g.iter().zip(w).enumerate() {
+            match (a, b) {
+                (Out::F(x), Out::F(y)) if inexact(func, input) => prop_assert!(
+                    (x - y).abs() <= 1e-12 * magnitude[c],
+                    "{} {:?}({:?}) cell {}: {} vs {}",
+                    what,
+                    func,
+                    input,
+                    c,
+                    x,
+                    y
+                ),
+                _ => prop_assert_eq!(a, b, "{} {:?}({:?}) cell {}", what, func, input, c),
+            }
+        }
+        Ok(())
+    }
+
+    /// What `func` gives over the non-null values of one cell, computed
+    /// naively: the oracle the whole-input accumulator is checked against.
+    fn oracle(func: AggFunc, input: &Option<Type>, fraction: f64, rows: &[Row]) -> Out {
+        let Some(ty) = input else {
+            return Out::I(rows.len() as i64);
+        };
+        let col = column(ty, rows);
+        let vals: Vec<V<'_>> = (0..rows.len())
+            .map(|i| get(&col, i))
+            .filter(|v| *v != V::Null)
+            .collect();
+        let num = |v: &V<'_>| match *v {
+            V::I(x) | V::T(x) => x as f64,
+            V::F(x) | V::D(x) => x,
+            _ => unreachable!(),
+        };
+        let float_out = |x: f64| Out::F(x);
+        match func {
+            AggFunc::Count => Out::I(vals.len() as i64),
+            AggFunc::CountDistinct => {
+                // 0.0 and -0.0 are one value (they compare equal).
+                let key = |v: &V<'_>| match *v {
+                    V::F(x) | V::D(x) if x == 0.0 => "0".to_string(),
+                    other => format!("{other:?}"),
+                };
+                let keys: HashSet<String> = vals.iter().map(key).collect();
+                Out::I(keys.len() as i64)
+            }
+            AggFunc::Sum if *ty == Type::Int => {
+                // Exact: from the raw ints, not via f64.
+                let s: i128 = rows.iter().filter(|r| !r.2).map(|r| r.0 as i128).sum();
+                i64::try_from(s).map_or(Out::Null, Out::I)
+            }
+            AggFunc::Sum => float_out(vals.iter().map(num).sum()),
+            _ if vals.is_empty() => Out::Null,
+            AggFunc::Avg if *ty == Type::Int => {
+                let s: i128 = rows.iter().filter(|r| !r.2).map(|r| r.0 as i128).sum();
+                Out::F(s as f64 / vals.len() as f64)
+            }
+            AggFunc::Avg => float_out(vals.iter().map(num).sum::<f64>() / vals.len() as f64),
+            AggFunc::Min | AggFunc::Max => {
+                let pick = |a: f64, b: f64| {
+                    if func == AggFunc::Min {
+                        a.min(b)
+                    } else {
+                        a.max(b)
+                    }
+                };
+                let m = vals.iter().map(num).reduce(pick).expect("non-empty");
+                match ty {
+                    Type::Int | Type::Timestamp => Out::I(m as i64).max_exact(rows, func),
+                    _ => Out::F(m),
+                }
+            }
+            _ => {
+                let mut v: Vec<f64> = vals.iter().map(num).collect();
+                v.sort_by(f64::total_cmp);
+                let q = if func == AggFunc::Median {
+                    0.5
+                } else {
+                    fraction
+                };
+                // Nearest ranks and linear interpolation, by definition.
+                let pos = q * (v.len() - 1) as f64;
+                let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+                let w = pos - lo as f64;
+                let x = if lo == hi {
+                    v[lo]
+                } else {
+                    v[lo] * (1.0 - w) + v[hi] * w
+                };
+                Out::F(x)
+            }
+        }
+    }
+
+    impl Out {
+        /// The exact min/max of the raw ints (f64 rounds large ones).
+        fn max_exact(self, rows: &[Row], func: AggFunc) -> Out {
+            let it = rows.iter().filter(|r| !r.2).map(|r| r.0);
+            Out::I(
+                if func == AggFunc::Min {
+                    it.min()
+                } else {
+                    it.max()
+                }
+                .expect("non-empty"),
+            )
+        }
+    }
+
+    fn rows_item() -> impl Strategy<Value = Row> {
+        let int = prop_oneof![
+            4 => -5i64..5,
+            4 => -1_000_000_000_000i64..1_000_000_000_000,
+            1 => any::<i64>(),
+        ];
+        let float = prop_oneof![-1e9f64..1e9, -1.0f64..1.0, Just(0.0), Just(-0.0)];
+        let null = prop::bool::weighted(0.2);
+        (int, float, null)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        /// Splitting the rows into chunks (and cells) and merging the
+        /// chunks' states gives what one pass over all rows gives, which
+        /// in turn is what the aggregate means.
+        #[test]
+        fn merged_chunks_equal_one_pass(
+            rows_cells in prop::collection::vec((rows_item(), 0usize..3), 0..120),
+            cuts in prop::collection::vec(0usize..120, 0..6),
+            fraction in prop_oneof![0.0f64..=1.0, Just(0.0), Just(1.0), Just(0.9)],
+        ) {
+            let (rows, cells): (Vec<Row>, Vec<usize>) = rows_cells.into_iter().unzip();
+            let n = rows.len();
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(n)).collect();
+            cuts.extend([0, n]);
+            cuts.sort_unstable();
+            for (func, input) in cases() {
+                let col = input.as_ref().map(|t| column(t, &rows));
+                let mut whole = new_acc(func, &input, fraction, 3);
+                for (i, &cell) in cells.iter().enumerate() {
+                    whole.update(cell, col.as_ref(), i);
+                }
+                let mut merged = new_acc(func, &input, fraction, 3);
+                for w in cuts.windows(2) {
+                    let mut part = new_acc(func, &input, fraction, 3);
+                    for (i, &cell) in cells.iter().enumerate().take(w[1]).skip(w[0]) {
+                        part.update(cell, col.as_ref(), i);
+                    }
+                    merged.merge(&part);
+                }
+                let per_cell: Vec<Vec<Row>> = (0..3)
+                    .map(|c| (0..n).filter(|&i| cells[i] == c).map(|i| rows[i]).collect())
+                    .collect();
+                let magnitude: Vec<f64> = per_cell
+                    .iter()
+                    .map(|r| {
+                        let col = input.as_ref().map(|t| column(t, r));
+                        col.map_or(0.0, |c| {
+                            (0..c.len())
+                                .map(|i| match get(&c, i) {
+                                    V::F(x) | V::D(x) => x.abs(),
+                                    _ => 0.0,
+                                })
+                                .sum::<f64>()
+                        })
+                    })
+                    .collect();
+                let (w, m) = (whole.evaluate(), merged.evaluate());
+                assert_same("merged chunks", func, &input, &m, &w, &magnitude)?;
+                // The one pass against the definition (a 64-bit overflow of
+                // an int sum is an error, the oracle's null).
+                let got = outs(&w);
+                for (c, r) in per_cell.iter().enumerate() {
+                    let want = oracle(func, &input, fraction, r);
+                    let got_c = match &got {
+                        Ok(v) => v[c],
+                        Err(e) => {
+                            prop_assert_eq!(e.as_str(), "sum overflows 64 bits");
+                            Out::Null
+                        }
+                    };
+                    match (got_c, want) {
+                        (Out::F(x), Out::F(y)) => prop_assert!(
+                            (x - y).abs() <= 1e-12 * magnitude[c].max(x.abs()).max(y.abs()),
+                            "{:?}({:?}) cell {}: {} vs {}", func, input, c, x, y
+                        ),
+                        _ if got.is_err() => {}
+                        _ => prop_assert_eq!(got_c, want, "{:?}({:?}) cell {}", func, input, c),
+                    }
+                }
+            }
+        }
+
+        /// Random events in one local day (any of the issue's zones, often
+        /// a DST switch day): the day's accumulator equals the merge of the
+        /// per-hour accumulators, in any order.
+        #[test]
+        fn day_equals_merged_hours(
+            zone in 0usize..4,
+            day in 0u64..47_000,
+            switch_day in prop::sample::select(vec![
+                (0usize, 2026, 3, 8), (0, 2026, 11, 1), (1, 2026, 3, 29), (1, 2026, 10, 25),
+                (2, 2026, 4, 5), (2, 2026, 10, 4), (3, 1986, 1, 1),
+            ]),
+            use_switch in any::<bool>(),
+            events in prop::collection::vec((0u64..1_000_000, (-1_000i64..1_000, -1e6f64..1e6, prop::bool::weighted(0.1))), 0..150),
+            reverse in any::<bool>(),
+            fraction in 0.0f64..=1.0,
+        ) {
+            let zones = [
+                chrono_tz::America::New_York,
+                chrono_tz::Europe::Berlin,
+                chrono_tz::Australia::Lord_Howe,
+                chrono_tz::Asia::Kathmandu,
+            ];
+            let (tz, date): (Tz, NaiveDate) = if use_switch {
+                let (z, y, m, d) = switch_day;
+                (zones[z], NaiveDate::from_ymd_opt(y, m, d).expect("date"))
+            } else {
+                (zones[zone], NaiveDate::from_ymd_opt(1970, 1, 2).expect("date") + Days::new(day))
+            };
+            let cal = Calendar::new(tz, Weekday::Mon);
+            let start = local_date_start(date, tz);
+            let end = cal.next(PeriodKind::Day, start);
+            let len = end - start;
+            // Events at increasing instants within the day.
+            let mut events = events;
+            events.sort_by_key(|e| e.0);
+            let ts: Vec<i64> = events
+                .iter()
+                .map(|e| start + (len as i128 * e.0 as i128 / 1_000_000) as i64)
+                .collect();
+            let rows: Vec<Row> = events.iter().map(|e| e.1).collect();
+            let hours = ((len + HOUR - 1) / HOUR) as usize;
+            for &t in &ts {
+                prop_assert_eq!(cal.floor(PeriodKind::Day, t), start);
+            }
+            for (func, input) in cases() {
+                let col = input.as_ref().map(|t| column(t, &rows));
+                let mut day_acc = new_acc(func, &input, fraction, 1);
+                let mut hour_acc: Vec<Accumulator> =
+                    (0..hours).map(|_| new_acc(func, &input, fraction, 1)).collect();
+                for (i, &t) in ts.iter().enumerate() {
+                    day_acc.update(0, col.as_ref(), i);
+                    hour_acc[((t - start) / HOUR) as usize].update(0, col.as_ref(), i);
+                }
+                if reverse {
+                    hour_acc.reverse();
+                }
+                let mut recombined = new_acc(func, &input, fraction, 1);
+                for h in &hour_acc {
+                    recombined.merge(h);
+                }
+                let magnitude = [rows
+                    .iter()
+                    .filter(|r| !r.2)
+                    .map(|r| if input == Some(Type::Float) { r.1.abs() } else { r.0.abs() as f64 })
+                    .sum::<f64>()];
+                assert_same("hours into a day", func, &input, &recombined.evaluate(), &day_acc.evaluate(), &magnitude)?;
+            }
+        }
+    }
+
+    #[test]
+    fn quantile_matches_definition_on_ranks() {
+        assert_eq!(quantile(&[3.0], 0.9), Some(3.0));
+        assert_eq!(quantile(&[1.0, 3.0], 0.0), Some(1.0));
+        assert_eq!(quantile(&[1.0, 3.0], 1.0), Some(3.0));
+    }
+}
+
+/// Aggregates fed values chosen to make NaN or infinity: each result is
+/// null, finite, or a clear error (issue 6, "no NaN or infinity").
+#[cfg(test)]
+mod non_finite {
+    use kpi_dsl::ast::AggFunc;
+    use kpi_dsl::Type;
+
+    use super::{quantile, Accumulator};
+    use crate::column::{Column, Data};
+    use crate::kernels::{get, V};
+
+    const BIG: f64 = 1.7e308;
+
+    fn run(
+        func: AggFunc,
+        ty: Type,
+        data: Data,
+        fraction: Option<f64>,
+    ) -> Result<V<'static>, String> {
+        let col = Column::new(data, None);
+        let output = kpi_dsl::check::aggregate_type(func, Some(&ty)).expect("planned");
+        let mut a = Accumulator::new(func, Some(ty), output, fraction, 1);
+        for i in 0..col.len() {
+            a.update(0, Some(&col), i);
+        }
+        let c = a.evaluate()?;
+        Ok(match get(&c, 0) {
+            V::F(x) => V::F(x),
+            V::D(x) => V::D(x),
+            V::I(x) => V::I(x),
+            V::Null => V::Null,
+            other => panic!("{other:?}"),
+        })
+    }
+
+    fn floats(v: &[f64]) -> Data {
+        Data::Float(v.to_vec())
+    }
+
+    #[test]
+    fn quantiles_of_extremes_do_not_overflow() {
+        // Bug found by the property tests: v[lo] + (v[hi] - v[lo]) * w
+        // overflowed to infinity (then failed the run) for ±1.7e308.
+        assert_eq!(quantile(&[-BIG, BIG], 0.5), Some(0.0));
+        assert_eq!(quantile(&[-f64::MAX, f64::MAX], 0.5), Some(0.0));
+        let x = quantile(&[-BIG, BIG], 0.75).expect("value");
+        assert!((x - BIG / 2.0).abs() <= 1e-15 * BIG, "{x}");
+        assert_eq!(quantile(&[-BIG, BIG], 1.0), Some(BIG));
+        assert_eq!(quantile(&[BIG, BIG, BIG], 0.3), Some(BIG));
+        for q in [0.0, 0.1, 0.5, 0.9, 1.0] {
+            let x = quantile(&[f64::MIN, -1.0, 0.0, f64::MAX], q).expect("value");
+            assert!(x.is_finite(), "{q}: {x}");
+        }
+        assert_eq!(
+            run(AggFunc::Median, Type::Float, floats(&[-BIG, BIG]), None),
+            Ok(V::F(0.0))
+        );
+        assert_eq!(
+            run(
+                AggFunc::Percentile,
+                Type::Duration,
+                Data::Duration(vec![-BIG, BIG]),
+                Some(0.5)
+            ),
+            Ok(V::D(0.0))
+        );
+    }
+
+    #[test]
+    fn overflowing_sums_and_means_are_errors() {
+        let e = run(AggFunc::Sum, Type::Float, floats(&[BIG, BIG]), None).unwrap_err();
+        assert_eq!(e, "numeric overflow: a result is not a finite number");
+        // The mean of two 1.7e308 is 1.7e308, but its sum overflows: an
+        // error that says so rather than a wrong or infinite mean.
+        let e = run(AggFunc::Avg, Type::Float, floats(&[BIG, BIG]), None).unwrap_err();
+        assert_eq!(e, "numeric overflow: a result is not a finite number");
+        let e = run(
+            AggFunc::Sum,
+            Type::Duration,
+            Data::Duration(vec![BIG, BIG]),
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(e, "duration overflow");
+        let e = run(AggFunc::Sum, Type::Int, Data::Int(vec![i64::MAX, 1]), None).unwrap_err();
+        assert_eq!(e, "sum overflows 64 bits");
+        // The exact int sum only fails when the total does not fit.
+        assert_eq!(
+            run(
+                AggFunc::Sum,
+                Type::Int,
+                Data::Int(vec![i64::MAX, 1, -1]),
+                None
+            ),
+            Ok(V::I(i64::MAX))
+        );
+        assert_eq!(
+            run(
+                AggFunc::Avg,
+                Type::Int,
+                Data::Int(vec![i64::MAX, i64::MAX]),
+                None
+            ),
+            Ok(V::F(i64::MAX as f64))
+        );
+    }
+
+    #[test]
+    fn cancelling_float_sums_stay_finite() {
+        // Merging a +inf-bound and a -inf-bound partial sum would be NaN;
+        // with finite inputs each partial sum is finite or already failed.
+        assert_eq!(
+            run(AggFunc::Sum, Type::Float, floats(&[BIG, -BIG, BIG]), None),
+            Ok(V::F(BIG))
+        );
+        assert_eq!(
+            run(AggFunc::Avg, Type::Float, floats(&[BIG, -BIG]), None),
+            Ok(V::F(0.0))
+        );
+        assert_eq!(
+            run(AggFunc::Min, Type::Float, floats(&[BIG, -BIG]), None),
+            Ok(V::F(-BIG))
+        );
+    }
+
+    #[test]
+    fn aggregates_of_nothing_are_null_or_zero() {
+        for func in [AggFunc::Avg, AggFunc::Median, AggFunc::Min, AggFunc::Max] {
+            assert_eq!(
+                run(func, Type::Float, floats(&[]), None),
+                Ok(V::Null),
+                "{func:?}"
+            );
+        }
+        assert_eq!(
+            run(AggFunc::Percentile, Type::Int, Data::Int(vec![]), Some(0.9)),
+            Ok(V::Null)
+        );
+        assert_eq!(
+            run(AggFunc::Sum, Type::Float, floats(&[]), None),
+            Ok(V::F(0.0))
+        );
+        assert_eq!(
+            run(AggFunc::Count, Type::Float, floats(&[]), None),
+            Ok(V::I(0))
+        );
     }
 }

@@ -395,7 +395,9 @@ fn call1<'a>(name: &str, a: &[V<'a>], tz: Tz) -> Result<V<'a>, String> {
             (Some(x), V::I(places)) => {
                 let places = places.clamp(-15, 15) as i32;
                 let m = 10f64.powi(places);
-                V::F((x * m).round() / m)
+                let scaled = x * m;
+                // A number too large to scale has no digits at that place.
+                V::F(if scaled.is_finite() { scaled.round() / m } else { x })
             }
             _ => V::Null,
         },

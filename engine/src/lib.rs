@@ -33,6 +33,7 @@ use kpi_dsl::{codes, Diagnostic, SourceMap};
 
 pub use period::{Calendar, PeriodKind};
 pub use project::Project;
+pub use read::{Accounting, FileAccount, Reject, RejectKind};
 pub use result::{Format, Number, ResultRow, ResultTable, Status};
 pub use run::{Query, TIME_DIMENSIONS};
 
@@ -52,6 +53,9 @@ pub struct Error {
     pub kind: ErrorKind,
     pub diagnostics: Vec<Diagnostic>,
     sources: Option<SourceMap>,
+    /// The files read and the rows rejected, when a run failed for having
+    /// more rejected rows than it tolerates (boxed: errors travel by value).
+    pub accounting: Option<Box<Accounting>>,
 }
 
 impl Error {
@@ -60,6 +64,7 @@ impl Error {
             kind,
             diagnostics: vec![d],
             sources: None,
+            accounting: None,
         }
     }
     pub fn usage(msg: impl Into<String>) -> Self {
@@ -73,7 +78,13 @@ impl Error {
             kind: ErrorKind::Definition,
             diagnostics,
             sources: Some(sources),
+            accounting: None,
         }
+    }
+    /// Attaches the accounting of the reads.
+    pub fn with_accounting(mut self, accounting: Accounting) -> Self {
+        self.accounting = Some(Box::new(accounting));
+        self
     }
     /// The process exit code for this error.
     pub fn exit_code(&self) -> i32 {

@@ -5,7 +5,9 @@
 //! after the gap where midnight does not exist), a week on `week_start` at
 //! local midnight, a month on the 1st, a quarter on Jan/Apr/Jul/Oct 1st, a
 //! year on Jan 1st. Boundaries are computed from local calendar dates with
-//! chrono-tz, never by adding fixed hours.
+//! chrono-tz, never by adding fixed hours. Periods are half-open and
+//! contiguous: every instant is in exactly one, `floor(t) <= t <
+//! next(floor(t))` (property-tested in engine/tests/properties.rs).
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc, Weekday};
 use chrono_tz::Tz;
@@ -122,7 +124,18 @@ impl Calendar {
         let start = local_date_start(self.period_first_date(kind, d), self.tz);
         // A local day that is skipped entirely (Pacific/Apia, 2011-12-30)
         // resolves to the start of the next day; never return a start after ts.
-        start.min(ts)
+        let start = start.min(ts);
+        // Where the clock fell back across midnight (America/Moncton until
+        // 2006: 00:01 ADT → 23:01 AST), the repeated hour shows the old date
+        // but comes after the new date's start (its first midnight): it
+        // belongs to the period starting then, so that floor and `next` agree
+        // with `periods`/`bucket` (floor(t) <= t < next(floor(t))).
+        let next = self.next(kind, start);
+        if next <= ts {
+            next
+        } else {
+            start
+        }
     }
 
     /// The start of the period after the one starting at `start`. Always
@@ -443,6 +456,44 @@ mod tests {
                 "2011-12-29T00:00:00-10:00 2011-12-31T00:00:00+14:00",
                 "2011-12-31T00:00:00+14:00 2012-01-01T00:00:00+14:00",
             ]
+        );
+    }
+
+    #[test]
+    fn fall_back_across_midnight() {
+        // America/Moncton fell back at 00:01 ADT on 1993-10-31 to 23:01 AST
+        // on the 30th: 23:01-23:59 of the 30th shows twice, the second time
+        // after the 31st has begun (its first midnight, 00:00 ADT = 03:00Z).
+        // That hour belongs to the 31st, the period holding it; floor used
+        // to answer the 30th, whose period had already ended (found by the
+        // property tests run over every zone).
+        let cal = Calendar::new(chrono_tz::America::Moncton, Weekday::Mon);
+        let oct31 = ts("1993-10-31T03:00:00Z");
+        assert_eq!(format_rfc3339(oct31, cal.tz), "1993-10-31T00:00:00-03:00");
+        let again = ts("1993-10-31T03:30:00Z");
+        assert_eq!(format_rfc3339(again, cal.tz), "1993-10-30T23:30:00-04:00");
+        assert_eq!(cal.floor(PeriodKind::Day, again), oct31);
+        assert!(again < cal.next(PeriodKind::Day, oct31));
+        let ps = cal.periods(
+            PeriodKind::Day,
+            ts("1993-10-29T12:00:00Z"),
+            ts("1993-11-02T00:00:00Z"),
+        );
+        assert_eq!(bucket(&ps, again).map(|i| ps[i].0), Some(oct31));
+        // The first 23:30 of the 30th is in the 30th.
+        let first = ts("1993-10-31T02:30:00Z");
+        assert_eq!(format_rfc3339(first, cal.tz), "1993-10-30T23:30:00-03:00");
+        assert_eq!(
+            cal.floor(PeriodKind::Day, first),
+            ts("1993-10-30T03:00:00Z")
+        );
+        // Same at a month boundary: America/Goose_Bay, 2009-11-01.
+        let cal = Calendar::new(chrono_tz::America::Goose_Bay, Weekday::Mon);
+        let again = ts("2009-11-01T03:30:00Z");
+        assert_eq!(format_rfc3339(again, cal.tz), "2009-10-31T23:30:00-04:00");
+        assert_eq!(
+            format_rfc3339(cal.floor(PeriodKind::Month, again), cal.tz),
+            "2009-11-01T00:00:00-03:00"
         );
     }
 

@@ -96,10 +96,10 @@ pub fn load(path: &Path) -> Result<Plugin, String> {
             host_accepts()
         ));
     }
-    if (size as usize) < std::mem::size_of::<PluginDescriptor>() {
+    let required = descriptor_size(minor);
+    if (size as usize) < required {
         return Err(format!(
-            "plugin {shown}: descriptor of {size} bytes is smaller than ABI {major}.{minor} requires ({} bytes)",
-            std::mem::size_of::<PluginDescriptor>()
+            "plugin {shown}: descriptor of {size} bytes is smaller than ABI {major}.{minor} requires ({required} bytes)"
         ));
     }
     // SAFETY: the version and size checks above say the layout is ours.
@@ -114,8 +114,11 @@ pub fn load(path: &Path) -> Result<Plugin, String> {
     let version = text(&d.version, "its version")?;
     let definitions = text(&d.definitions, "its definitions")?;
     let mut functions = Vec::new();
+    if d.functions.is_null() && d.n_functions > 0 {
+        return Err(format!("plugin {shown}: declares {} functions but gives no table of them", d.n_functions));
+    }
     for i in 0..d.n_functions {
-        // SAFETY: `n_functions` descriptors at `functions`.
+        // SAFETY: `n_functions` descriptors at `functions`, checked non-null.
         let f = unsafe { &*d.functions.add(i) };
         let fname = text(&f.name, "a function name")?;
         let doc = text(&f.doc, "a function doc")?;
@@ -127,6 +130,8 @@ pub fn load(path: &Path) -> Result<Plugin, String> {
         };
         let codes: &[u32] = if f.n_args == 0 {
             &[]
+        } else if f.arg_types.is_null() {
+            return Err(bad(format!("declares {} arguments but gives no argument types", f.n_args)));
         } else {
             // SAFETY: `n_args` type codes at `arg_types`.
             unsafe { std::slice::from_raw_parts(f.arg_types, f.n_args) }
@@ -151,6 +156,9 @@ pub fn load(path: &Path) -> Result<Plugin, String> {
         if !kpi_dsl::defs::is_identifier(&fname) {
             return Err(bad("the name is not an identifier".into()));
         }
+        if KEYWORDS.contains(&fname.as_str()) {
+            return Err(bad("the name is a keyword of the formula language, so no formula could call it".into()));
+        }
         functions.push(PluginFunction {
             name: fname,
             doc,
@@ -170,6 +178,20 @@ pub fn load(path: &Path) -> Result<Plugin, String> {
         functions,
         definitions,
     })
+}
+
+/// Words of the formula language a function cannot be named.
+const KEYWORDS: &[&str] = &[
+    "or", "and", "not", "is", "null", "in", "between", "if", "then", "elif", "else", "end", "true", "false", "where", "all",
+    "by", "params", "period",
+];
+
+/// The smallest descriptor a plugin of ABI minor version `minor` may hand
+/// over: minor versions only append fields, so an older plugin's descriptor
+/// ends earlier. (ABI 1.0 is the first; later minors add their sizes here.)
+fn descriptor_size(_minor: u32) -> usize {
+    // Every minor version accepted so far (1.0) has this size.
+    std::mem::size_of::<PluginDescriptor>()
 }
 
 /// The ABI version this host speaks, for `kpi plugins`.

@@ -1,14 +1,29 @@
 //! Readers from CSV / TSV and JSON Lines files into columnar [`Table`]s.
 //!
 //! Only the declared columns ([`ColumnSpec`]) are read; each value is parsed
-//! as its declared type, and a value that doesn't parse is an error naming
-//! the file, the 1-based physical line where the record starts, the column
-//! and the offending text.
+//! as its declared type.
+//!
+//! Every row is accounted for ([`FileAccount`]): rows read = rows accepted +
+//! rows rejected. A row is *rejected* — left out of the table, and recorded
+//! as a [`Reject`] with its file, 1-based physical line, column, kind and
+//! offending text — when a value does not parse as its column's type, a
+//! required column is empty, the row has more or fewer fields than the
+//! header, or (JSON Lines) the line is not a JSON object. Only the declared
+//! null tokens are null; nothing else becomes a null silently.
+//!
+//! Problems with the file as a whole are a [`ReadError`] instead: it cannot
+//! be opened, it is empty (no header), a declared column is missing from
+//! the header, or one record is longer than
+//! [`ReadOptions::max_record_bytes`] (a file without line breaks must not
+//! exhaust memory).
 
+use std::borrow::Cow;
+use std::cell::Cell;
 use std::fmt;
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use chrono_tz::Tz;
 use indexmap::IndexMap;
@@ -21,6 +36,9 @@ use crate::time::{parse_duration, parse_timestamp};
 /// The file extensions [`read_table`] accepts.
 pub const EXTENSIONS: &[&str] = &["csv", "tsv", "jsonl", "ndjson"];
 
+/// The default longest record (CSV) or line (JSON Lines): 16 MiB.
+pub const MAX_RECORD_BYTES: usize = 16 << 20;
+
 /// One column to read from a file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ColumnSpec {
@@ -31,7 +49,7 @@ pub struct ColumnSpec {
     /// One of `Int`, `Float`, `Bool`, `String`, `Timestamp`, `Duration`.
     pub ty: Type,
     /// Whether an empty value (a null token) is allowed. A null in a
-    /// required column is an error, never a silently skipped row.
+    /// required column rejects the row; it is never a silent null.
     pub nullable: bool,
 }
 
@@ -57,20 +75,24 @@ pub struct ReadOptions {
     /// non-string columns, with the text trimmed of whitespace. In JSON they
     /// apply to string values.
     pub null_tokens: Vec<String>,
+    /// The longest record (CSV, quoted line breaks included) or line (JSON
+    /// Lines) in bytes; a longer one is a [`ReadError`].
+    pub max_record_bytes: usize,
 }
 
 impl Default for ReadOptions {
-    /// UTC, comma, and only the empty field is null.
+    /// UTC, comma, only the empty field is null, records up to 16 MiB.
     fn default() -> Self {
         ReadOptions {
             tz: Tz::UTC,
             delimiter: b',',
             null_tokens: vec![String::new()],
+            max_record_bytes: MAX_RECORD_BYTES,
         }
     }
 }
 
-/// An error reading a table file.
+/// An error that stops reading a file (a row's problems are [`Reject`]s).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReadError {
     pub file: PathBuf,
@@ -83,8 +105,8 @@ pub struct ReadError {
 }
 
 impl fmt::Display for ReadError {
-    /// `data/tickets.csv:14: column `created_at`: expected a timestamp ...`,
-    /// then `\n  hint: ...` when there is a hint.
+    /// `data/tickets.csv:1: column `created_at`: not found ...`, then
+    /// `\n  hint: ...` when there is a hint.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.file.display())?;
         if let Some(line) = self.line {
@@ -104,6 +126,107 @@ impl fmt::Display for ReadError {
 
 impl std::error::Error for ReadError {}
 
+/// Why a row was rejected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RejectKind {
+    /// A value that does not parse as its column's type.
+    InvalidValue,
+    /// A null (a null token, a missing JSON key) in a required column.
+    MissingValue,
+    /// A CSV record with more or fewer fields than the header.
+    FieldCount,
+    /// A JSON Lines line that is not a JSON object.
+    InvalidJson,
+    /// Bytes that are not UTF-8.
+    InvalidUtf8,
+}
+
+impl RejectKind {
+    /// The name used in the rejects file.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RejectKind::InvalidValue => "invalid_value",
+            RejectKind::MissingValue => "missing_value",
+            RejectKind::FieldCount => "field_count",
+            RejectKind::InvalidJson => "invalid_json",
+            RejectKind::InvalidUtf8 => "invalid_utf8",
+        }
+    }
+}
+
+/// A rejected row: where, why, and the text that caused it. A row with
+/// several problems is one reject, reported at its first (in file order).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reject {
+    pub file: PathBuf,
+    /// 1-based physical line where the record starts.
+    pub line: u64,
+    /// The column's name in the file; `None` for a problem of the whole row.
+    pub column: Option<String>,
+    pub kind: RejectKind,
+    pub message: String,
+    /// The offending text: the field, or the row for a whole-row problem
+    /// (at most [`Reject::MAX_TEXT`] bytes, then `…`).
+    pub text: String,
+}
+
+impl Reject {
+    /// The longest offending text kept, in bytes.
+    pub const MAX_TEXT: usize = 1024;
+}
+
+impl fmt::Display for Reject {
+    /// `data/tickets.csv:14: column `contacts`: expected an int, found "abc"`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: ", self.file.display(), self.line)?;
+        if let Some(c) = &self.column {
+            write!(f, "column `{c}`: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// The rows of one source file: `read == accepted + rejected`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileAccount {
+    pub path: PathBuf,
+    /// The table the file is a source of.
+    pub table: String,
+    /// Data rows read (CSV records after the header; non-blank JSON lines).
+    pub read: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+}
+
+/// The accounting of a run's reads: every file, and every rejected row.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Accounting {
+    pub files: Vec<FileAccount>,
+    pub rejects: Vec<Reject>,
+}
+
+/// A table read from one file, with its accounting.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    /// The accepted rows.
+    pub table: Table,
+    pub account: FileAccount,
+    pub rejects: Vec<Reject>,
+}
+
+/// Lines listing the first `show` rejects, indented by two spaces, then
+/// `… and N more` when there are more.
+pub fn describe_rejects(rejects: &[Reject], show: usize) -> String {
+    let mut s = String::new();
+    for r in rejects.iter().take(show) {
+        s.push_str(&format!("  {r}\n"));
+    }
+    if rejects.len() > show {
+        s.push_str(&format!("  … and {} more\n", rejects.len() - show));
+    }
+    s
+}
+
 /// Reads the columns `specs` of the file at `path` into a table called
 /// `name`. The format comes from the extension: `.csv` (delimiter from
 /// `opts`), `.tsv` (tab), `.jsonl` / `.ndjson` (one JSON object per line;
@@ -113,7 +236,7 @@ pub fn read_table(
     path: &Path,
     specs: &[ColumnSpec],
     opts: &ReadOptions,
-) -> Result<Table, ReadError> {
+) -> Result<Loaded, ReadError> {
     read_from(name, path, None, specs, opts)
 }
 
@@ -125,7 +248,7 @@ pub fn read_text(
     text: &str,
     specs: &[ColumnSpec],
     opts: &ReadOptions,
-) -> Result<Table, ReadError> {
+) -> Result<Loaded, ReadError> {
     read_from(name, label, Some(text), specs, opts)
 }
 
@@ -135,7 +258,7 @@ fn read_from(
     text: Option<&str>,
     specs: &[ColumnSpec],
     opts: &ReadOptions,
-) -> Result<Table, ReadError> {
+) -> Result<Loaded, ReadError> {
     let err = |message: String| ReadError {
         file: path.to_path_buf(),
         line: None,
@@ -172,40 +295,156 @@ fn read_from(
         })?;
         cols.push(b);
     }
-    let file: Box<dyn std::io::Read + '_> = match text {
+    let file: Box<dyn Read + '_> = match text {
         Some(t) => Box::new(t.as_bytes()),
         None => Box::new(File::open(path).map_err(|e| err(format!("cannot open file: {e}")))?),
     };
     let mut r = Reader {
+        table: name,
         path,
-        text,
         specs,
         opts,
         cols,
+        lines: Lines::new(path, text),
+        read: 0,
+        rejects: Vec::new(),
     };
-    let len = match ext.as_str() {
+    match ext.as_str() {
         "csv" => r.csv(file, opts.delimiter)?,
         "tsv" => r.csv(file, b'\t')?,
         _ => r.jsonl(file)?,
     };
+    let rejected = r.rejects.len() as u64;
+    let account = FileAccount {
+        path: path.to_path_buf(),
+        table: name.to_string(),
+        read: r.read,
+        accepted: r.read - rejected,
+        rejected,
+    };
     let mut columns = IndexMap::with_capacity(specs.len());
     for (spec, b) in specs.iter().zip(r.cols) {
+        debug_assert_eq!(b.valid.len() as u64, account.accepted, "{}", spec.name);
         columns.insert(spec.name.clone(), b.finish());
     }
-    Ok(Table {
-        name: name.to_string(),
-        len,
-        columns,
+    Ok(Loaded {
+        table: Table {
+            name: name.to_string(),
+            len: account.accepted as usize,
+            columns,
+        },
+        account,
+        rejects: r.rejects,
     })
 }
 
-struct Reader<'a> {
+/// A reader that fails once the record being parsed grows past a limit.
+///
+/// It sits under the CSV parser's buffer, which only asks for more bytes
+/// when it has consumed all it was given: so at every `read`, the bytes
+/// read so far are the bytes parsed, and `read - start` is the length of
+/// the current record so far. The caller moves `start` after each record.
+struct Capped<R> {
+    inner: R,
+    read: u64,
+    cap: Rc<Cap>,
+}
+
+struct Cap {
+    /// Byte offset where the record being parsed starts.
+    start: Cell<u64>,
+    limit: u64,
+    tripped: Cell<bool>,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.read.saturating_sub(self.cap.start.get()) > self.cap.limit {
+            self.cap.tripped.set(true);
+            return Err(std::io::Error::other("record too long"));
+        }
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+/// The 1-based physical line of byte offsets, asked in increasing order: a
+/// second reader over the same bytes, opened at the first question, that
+/// follows the parser. (`csv::Position::line` is one short in CRLF files:
+/// the parser stops after the `\r` of a record's terminator, so the next
+/// record's position is taken before its `\n`.)
+struct Lines<'a> {
     path: &'a Path,
-    /// The contents, when read from memory rather than from `path`.
     text: Option<&'a str>,
+    src: Option<Box<dyn BufRead + 'a>>,
+    /// Bytes passed, and the line the next byte is on.
+    at: u64,
+    line: u64,
+}
+
+impl<'a> Lines<'a> {
+    fn new(path: &'a Path, text: Option<&'a str>) -> Self {
+        Lines {
+            path,
+            text,
+            src: None,
+            at: 0,
+            line: 1,
+        }
+    }
+
+    /// The line where the record at `byte` starts: the first byte at or
+    /// after `byte` that is not part of a line terminator (the CSV parser
+    /// skips empty lines, so a record never starts with `\r` or `\n`).
+    fn record_line(&mut self, byte: u64) -> std::io::Result<u64> {
+        if self.src.is_none() {
+            self.src = Some(match self.text {
+                Some(t) => Box::new(t.as_bytes()),
+                None => Box::new(BufReader::new(File::open(self.path)?)),
+            });
+        }
+        let src = self.src.as_mut().expect("opened above");
+        loop {
+            let buf = src.fill_buf()?;
+            if buf.is_empty() {
+                return Ok(self.line);
+            }
+            let mut used = 0;
+            for &b in buf {
+                if self.at >= byte && b != b'\r' && b != b'\n' {
+                    src.consume(used);
+                    return Ok(self.line);
+                }
+                self.line += (b == b'\n') as u64;
+                self.at += 1;
+                used += 1;
+            }
+            src.consume(used);
+        }
+    }
+}
+
+struct Reader<'a> {
+    /// The table being read.
+    table: &'a str,
+    path: &'a Path,
     specs: &'a [ColumnSpec],
     opts: &'a ReadOptions,
     cols: Vec<ColBuilder>,
+    lines: Lines<'a>,
+    /// Data rows read so far.
+    read: u64,
+    rejects: Vec<Reject>,
+}
+
+/// A parsed value waiting for the rest of its row.
+enum Parsed<'t> {
+    Null,
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Str(Cow<'t, str>),
 }
 
 impl Reader<'_> {
@@ -219,224 +458,419 @@ impl Reader<'_> {
         }
     }
 
-    fn push_null(&mut self, k: usize) -> Result<(), String> {
-        if !self.specs[k].nullable {
-            return Err("a value is required here (the column is not nullable)".into());
-        }
-        self.cols[k].push_null();
-        Ok(())
+    fn reject(
+        &mut self,
+        line: u64,
+        column: Option<&str>,
+        kind: RejectKind,
+        message: String,
+        text: &str,
+    ) {
+        self.rejects.push(Reject {
+            file: self.path.to_path_buf(),
+            line,
+            column: column.map(str::to_string),
+            kind,
+            message,
+            text: clip_text(text),
+        });
     }
 
     fn is_null(&self, text: &str) -> bool {
         self.opts.null_tokens.iter().any(|t| t == text)
     }
 
-    /// Reads CSV records; returns the number of rows.
-    fn csv(&mut self, file: impl std::io::Read, delimiter: u8) -> Result<usize, ReadError> {
+    /// A null for column `k`, or why it may not be null.
+    fn null(&self, k: usize) -> Result<Parsed<'static>, (RejectKind, String)> {
+        if self.specs[k].nullable {
+            Ok(Parsed::Null)
+        } else {
+            Err((
+                RejectKind::MissingValue,
+                "a value is required here (the column is not nullable)".into(),
+            ))
+        }
+    }
+
+    /// The line of the record at `pos`, for a message.
+    fn line_of(&mut self, pos: &csv::Position) -> u64 {
+        self.lines
+            .record_line(pos.byte())
+            .unwrap_or_else(|_| pos.line())
+    }
+
+    /// Reads CSV records.
+    fn csv(&mut self, file: impl Read, delimiter: u8) -> Result<(), ReadError> {
+        let cap = Rc::new(Cap {
+            start: Cell::new(0),
+            limit: self.opts.max_record_bytes as u64,
+            tripped: Cell::new(false),
+        });
+        let file = Capped {
+            inner: file,
+            read: 0,
+            cap: cap.clone(),
+        };
         let mut rdr = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .has_headers(true)
-            .flexible(false)
+            .flexible(true)
             .from_reader(file);
-        let headers: Vec<String> = rdr
-            .headers()
-            .map_err(|e| self.csv_error(e))?
-            .iter()
-            .enumerate()
+        let headers = match rdr.byte_headers() {
+            Ok(h) => h.clone(),
+            Err(e) => return Err(self.csv_error(e, &cap, &csv::Position::new())),
+        };
+        let mut names = Vec::with_capacity(headers.len());
+        for (i, h) in headers.iter().enumerate() {
+            let h = std::str::from_utf8(h).map_err(|_| {
+                self.error(
+                    Some(1),
+                    None,
+                    format!(
+                        "invalid UTF-8 in header field {}; the file must be UTF-8",
+                        i + 1
+                    ),
+                )
+            })?;
             // csv-core strips a UTF-8 BOM already; this is a second guard.
-            .map(|(i, h)| {
+            names.push(
                 if i == 0 {
                     h.trim_start_matches('\u{feff}')
                 } else {
                     h
                 }
-                .to_string()
-            })
-            .collect();
+                .to_string(),
+            );
+        }
+        if names.is_empty() {
+            let expected: Vec<&str> = self.specs.iter().map(|s| s.source.as_str()).collect();
+            let what = if rdr.position().byte() == 0 {
+                "the file is empty (0 bytes): no header"
+            } else {
+                "no header: the file has only blank lines"
+            };
+            return Err(ReadError {
+                hint: Some(if expected.is_empty() {
+                    "a CSV source starts with a header line naming its columns".to_string()
+                } else {
+                    format!(
+                        "a CSV source starts with a header line naming its columns; this table needs {}",
+                        expected.join(", ")
+                    )
+                }),
+                ..self.error(None, None, what.to_string())
+            });
+        }
+        // (file position, spec) in file order, so a row is rejected at its
+        // first problem from the left.
         let mut index = Vec::with_capacity(self.specs.len());
-        for spec in self.specs {
-            match find_header(&headers, &spec.source) {
-                Some(i) => index.push(i),
-                None => return Err(self.missing_column(spec, &headers)),
+        for (k, spec) in self.specs.iter().enumerate() {
+            match find_header(&names, &spec.source) {
+                Some(i) => index.push((i, k)),
+                None => return Err(self.missing_column(spec, &names, delimiter)),
             }
         }
-        let mut rec = csv::StringRecord::new();
-        let mut rows = 0;
+        index.sort_unstable();
+        let width = names.len();
+        let mut next = rdr.position().clone();
+        cap.start.set(next.byte());
+        let mut rec = csv::ByteRecord::new();
         loop {
-            match rdr.read_record(&mut rec) {
+            match rdr.read_byte_record(&mut rec) {
                 Ok(true) => {}
                 Ok(false) => break,
-                Err(e) => return Err(self.csv_error(e)),
+                Err(e) => return Err(self.csv_error(e, &cap, &next)),
             }
-            for (k, &i) in index.iter().enumerate() {
-                let text = rec.get(i).unwrap_or("");
+            next = rdr.position().clone();
+            cap.start.set(next.byte());
+            self.read += 1;
+            let pos = rec.position().cloned().unwrap_or_else(csv::Position::new);
+            if rec.len() != width {
+                let line = self.line_of(&pos);
+                // The fields joined again: the text of the row as parsed.
+                let joined = rec
+                    .iter()
+                    .map(String::from_utf8_lossy)
+                    .collect::<Vec<_>>()
+                    .join(&(delimiter as char).to_string());
+                self.reject(
+                    line,
+                    None,
+                    RejectKind::FieldCount,
+                    format!(
+                        "the record has {} field{}, but the header has {width}",
+                        rec.len(),
+                        if rec.len() == 1 { "" } else { "s" }
+                    ),
+                    &joined,
+                );
+                continue;
+            }
+            let mut cells = Vec::with_capacity(index.len());
+            let mut problem = None;
+            for &(i, k) in &index {
+                let bytes = rec.get(i).unwrap_or(b"");
+                let text = match std::str::from_utf8(bytes) {
+                    Ok(t) => t,
+                    Err(_) => {
+                        problem = Some((
+                            k,
+                            RejectKind::InvalidUtf8,
+                            "invalid UTF-8; the file must be UTF-8".to_string(),
+                            String::from_utf8_lossy(bytes).into_owned(),
+                        ));
+                        break;
+                    }
+                };
                 let null =
                     self.is_null(text) || (self.cols[k].trims() && self.is_null(text.trim()));
-                let res = if null {
-                    self.push_null(k)
+                let cell = if null {
+                    self.null(k)
                 } else {
-                    self.cols[k].push_text(text, self.opts.tz)
+                    self.cols[k]
+                        .parse_text(text, self.opts.tz)
+                        .map_err(|m| (RejectKind::InvalidValue, m))
                 };
-                if let Err(m) = res {
-                    let line = rec.position().map(|p| self.line_of(p));
-                    return Err(self.error(line, Some(&self.specs[k].source), m));
-                }
-            }
-            rows += 1;
-        }
-        Ok(rows)
-    }
-
-    /// The 1-based physical line where the record at `pos` starts.
-    ///
-    /// `csv::Position::line` is one short in CRLF files (the reader stops
-    /// after the `\r` of a record's terminator, so the next record's position
-    /// is taken before its `\n`). So count the newlines before the record's
-    /// byte offset instead, skipping the rest of a terminator (csv skips
-    /// empty lines, so a record never starts with `\r` or `\n`). Only runs
-    /// when reporting an error; falls back to `pos.line()`.
-    fn line_of(&self, pos: &csv::Position) -> u64 {
-        use std::io::Read;
-        let count = || -> std::io::Result<u64> {
-            let mut f: Box<dyn BufRead> = match self.text {
-                Some(t) => Box::new(t.as_bytes()),
-                None => Box::new(BufReader::new(File::open(self.path)?)),
-            };
-            let mut buf = [0u8; 64 * 1024];
-            let (mut at, mut lines) = (0u64, 1u64);
-            loop {
-                let n = f.read(&mut buf)?;
-                if n == 0 {
-                    return Ok(lines);
-                }
-                for &b in &buf[..n] {
-                    if at >= pos.byte() && b != b'\r' && b != b'\n' {
-                        return Ok(lines);
+                match cell {
+                    Ok(c) => cells.push(c),
+                    Err((kind, m)) => {
+                        problem = Some((k, kind, m, text.to_string()));
+                        break;
                     }
-                    lines += (b == b'\n') as u64;
-                    at += 1;
                 }
             }
-        };
-        count().unwrap_or_else(|_| pos.line())
+            match problem {
+                None => {
+                    // `cells` is in file order; columns are in spec order.
+                    for (&(_, k), c) in index.iter().zip(cells) {
+                        self.cols[k].push(c);
+                    }
+                }
+                Some((k, kind, message, text)) => {
+                    let line = self.line_of(&pos);
+                    let column = self.specs[k].source.clone();
+                    self.reject(line, Some(&column), kind, message, &text);
+                }
+            }
+        }
+        Ok(())
     }
 
-    fn csv_error(&self, e: csv::Error) -> ReadError {
-        match e.kind() {
-            csv::ErrorKind::UnequalLengths {
-                pos,
-                expected_len,
-                len,
-            } => self.error(
-                pos.as_ref().map(|p| self.line_of(p)),
-                None,
-                format!("the record has {len} fields, but the header has {expected_len}"),
-            ),
-            csv::ErrorKind::Utf8 { pos, err } => self.error(
-                pos.as_ref().map(|p| self.line_of(p)),
-                None,
-                format!(
-                    "invalid UTF-8 in field {}; the file must be UTF-8",
-                    err.field() + 1
+    /// A CSV error that stops reading; `next` is where the record being
+    /// read starts.
+    fn csv_error(&mut self, e: csv::Error, cap: &Cap, next: &csv::Position) -> ReadError {
+        if cap.tripped.get() {
+            let line = self.line_of(next);
+            return ReadError {
+                hint: Some(
+                    "a binary file, a file without line breaks or a quote left open makes one huge record"
+                        .into(),
                 ),
-            ),
+                ..self.error(
+                    Some(line),
+                    None,
+                    format!(
+                        "a record longer than {}: reading stopped",
+                        bytes_text(cap.limit)
+                    ),
+                )
+            };
+        }
+        match e.kind() {
             csv::ErrorKind::Io(io) => self.error(None, None, format!("cannot read file: {io}")),
-            _ => self.error(e.position().map(|p| self.line_of(p)), None, e.to_string()),
+            _ => {
+                let line = e.position().map(|p| self.line_of(p));
+                self.error(line, None, e.to_string())
+            }
         }
     }
 
-    fn missing_column(&self, spec: &ColumnSpec, headers: &[String]) -> ReadError {
+    fn missing_column(&self, spec: &ColumnSpec, headers: &[String], delimiter: u8) -> ReadError {
         let mapped = if spec.name != spec.source {
             format!(" (mapped to `{}`)", spec.name)
         } else {
             String::new()
         };
-        let message = if headers.is_empty() || headers.len() == 1 && headers[0].is_empty() {
-            format!("not found{mapped}: the file is empty, expected a header line")
-        } else {
-            const SHOW: usize = 40;
-            let mut list = headers
-                .iter()
-                .take(SHOW)
-                .map(|h| h.as_str())
-                .collect::<Vec<_>>()
-                .join(", ");
-            if headers.len() > SHOW {
-                list.push_str(&format!(", … ({} more)", headers.len() - SHOW));
-            }
-            format!("not found{mapped}; the header has: {list}")
+        const SHOW: usize = 40;
+        let mut list = headers
+            .iter()
+            .take(SHOW)
+            .map(|h| h.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        if headers.len() > SHOW {
+            list.push_str(&format!(", … ({} more)", headers.len() - SHOW));
+        }
+        let message = format!("not found{mapped}; the header has: {list}");
+        // One header field holding another delimiter: the file's delimiter
+        // was not declared.
+        let other = match headers {
+            [h] => [b';', b',', b'\t', b'|']
+                .into_iter()
+                .find(|&d| d != delimiter && h.as_bytes().contains(&d)),
+            _ => None,
+        };
+        let hint = match other {
+            Some(b'\t') => Some(
+                "the header is one field holding tabs: name the file .tsv, or declare `delimiter = \"\\t\"`".to_string(),
+            ),
+            Some(d) if delimiter == b'\t' => Some(format!(
+                "the header is one field holding `{}`: a .tsv file is separated by tabs; name the file .csv (and declare its delimiter)",
+                d as char
+            )),
+            Some(d) => Some(format!(
+                "the header is one field holding `{}`: declare `delimiter = \"{}\"` for this table",
+                d as char, d as char
+            )),
+            None => did_you_mean(&spec.source, headers.iter().map(|h| h.as_str())).map(|h| {
+                format!(
+                    "did you mean `{h}`? map it with `{} = \"{h}\"` under [tables.{}.columns]",
+                    spec.name, self.table
+                )
+            }),
         };
         ReadError {
-            hint: did_you_mean(&spec.source, headers.iter().map(|h| h.as_str()))
-                .map(|h| format!("did you mean `{h}`?")),
+            hint,
             ..self.error(Some(1), Some(&spec.source), message)
         }
     }
 
-    /// Reads JSON Lines; returns the number of rows. Blank lines are skipped.
-    fn jsonl(&mut self, file: impl std::io::Read) -> Result<usize, ReadError> {
+    /// Reads JSON Lines. Blank lines are skipped (and not counted).
+    fn jsonl(&mut self, file: impl Read) -> Result<(), ReadError> {
+        let limit = self.opts.max_record_bytes;
         let mut reader = BufReader::new(file);
-        let mut buf = String::new();
+        let mut buf = Vec::new();
         let mut line_no = 0u64;
-        let mut rows = 0;
         loop {
             buf.clear();
-            let n = reader.read_line(&mut buf).map_err(|e| {
-                let msg = if e.kind() == std::io::ErrorKind::InvalidData {
-                    "invalid UTF-8; the file must be UTF-8".to_string()
-                } else {
-                    format!("cannot read file: {e}")
-                };
-                self.error(Some(line_no + 1), None, msg)
-            })?;
+            // At most one byte past the limit: a longer line is an error,
+            // not an allocation.
+            let n = (&mut reader)
+                .take(limit as u64 + 1)
+                .read_until(b'\n', &mut buf)
+                .map_err(|e| {
+                    self.error(Some(line_no + 1), None, format!("cannot read file: {e}"))
+                })?;
             if n == 0 {
                 break;
             }
             line_no += 1;
-            let mut text = buf.as_str();
+            if buf.len() > limit && buf.last() != Some(&b'\n') {
+                return Err(ReadError {
+                    hint: Some(
+                        "a binary file or a file without line breaks makes one huge line".into(),
+                    ),
+                    ..self.error(
+                        Some(line_no),
+                        None,
+                        format!(
+                            "a line longer than {}: reading stopped",
+                            bytes_text(limit as u64)
+                        ),
+                    )
+                });
+            }
+            let line = line_no;
+            let Ok(mut text) = std::str::from_utf8(&buf) else {
+                if String::from_utf8_lossy(&buf).trim().is_empty() {
+                    continue;
+                }
+                self.read += 1;
+                let lossy = String::from_utf8_lossy(&buf).trim_end().to_string();
+                self.reject(
+                    line,
+                    None,
+                    RejectKind::InvalidUtf8,
+                    "invalid UTF-8; the file must be UTF-8".into(),
+                    &lossy,
+                );
+                continue;
+            };
             if line_no == 1 {
                 text = text.trim_start_matches('\u{feff}');
             }
             if text.trim().is_empty() {
                 continue;
             }
-            let line = Some(line_no);
-            let obj = match serde_json::from_str::<Value>(text) {
+            self.read += 1;
+            let obj = match serde_json::from_str::<Value>(text.trim_end()) {
                 Ok(Value::Object(m)) => m,
                 Ok(v) => {
-                    return Err(self.error(
-                        line,
-                        None,
-                        format!("expected a JSON object, found {}", json_kind(&v)),
-                    ))
+                    let m = format!("expected a JSON object, found {}", json_kind(&v));
+                    self.reject(line, None, RejectKind::InvalidJson, m, text.trim_end());
+                    continue;
                 }
                 Err(e) => {
                     let mut msg = e.to_string();
                     if let Some(i) = msg.rfind(" at line ") {
                         msg.truncate(i);
                     }
-                    return Err(self.error(
-                        line,
-                        None,
-                        format!("invalid JSON at character {}: {msg}", e.column()),
-                    ));
+                    let m = format!("invalid JSON at character {}: {msg}", e.column());
+                    self.reject(line, None, RejectKind::InvalidJson, m, text.trim_end());
+                    continue;
                 }
             };
+            let mut cells = Vec::with_capacity(self.specs.len());
+            let mut problem = None;
             for k in 0..self.specs.len() {
                 let spec = &self.specs[k];
-                let res = match obj.get(&spec.source) {
-                    None | Some(Value::Null) => self.push_null(k),
-                    Some(Value::String(s)) if self.is_null(s) => self.push_null(k),
-                    Some(v) => self.cols[k].push_json(v, self.opts.tz),
+                let cell = match obj.get(&spec.source) {
+                    None | Some(Value::Null) => self.null(k),
+                    Some(Value::String(s)) if self.is_null(s) => self.null(k),
+                    Some(v) => self.cols[k]
+                        .parse_json(v, self.opts.tz)
+                        .map_err(|m| (RejectKind::InvalidValue, m)),
                 };
-                if let Err(m) = res {
-                    return Err(self.error(line, Some(&spec.source), m));
+                match cell {
+                    Ok(c) => cells.push(c),
+                    Err((kind, m)) => {
+                        let found = match obj.get(&spec.source) {
+                            None => String::new(),
+                            Some(Value::String(s)) => s.clone(),
+                            Some(v) => v.to_string(),
+                        };
+                        problem = Some((k, kind, m, found));
+                        break;
+                    }
                 }
             }
-            rows += 1;
+            match problem {
+                None => {
+                    for (k, c) in cells.into_iter().enumerate() {
+                        self.cols[k].push(c);
+                    }
+                }
+                Some((k, kind, message, found)) => {
+                    let column = self.specs[k].source.clone();
+                    self.reject(line, Some(&column), kind, message, &found);
+                }
+            }
         }
-        Ok(rows)
+        Ok(())
     }
+}
+
+/// `16 MiB (16777216 bytes)`, or `100 bytes` below a KiB.
+fn bytes_text(n: u64) -> String {
+    if n >= 1 << 20 && n.trailing_zeros() >= 20 {
+        format!("{} MiB ({n} bytes)", n >> 20)
+    } else if n >= 1 << 10 && n.trailing_zeros() >= 10 {
+        format!("{} KiB ({n} bytes)", n >> 10)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+/// The offending text kept in a reject: at most [`Reject::MAX_TEXT`] bytes.
+fn clip_text(s: &str) -> String {
+    if s.len() <= Reject::MAX_TEXT {
+        return s.to_string();
+    }
+    let mut end = Reject::MAX_TEXT;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
 }
 
 /// Position of `name` in the header: exact match, else the only match
@@ -551,6 +985,14 @@ struct ColBuilder {
     valid: Vec<bool>,
 }
 
+/// A parse error whose message quotes the whole of a long text, shortened.
+fn clip_found(message: String, text: &str) -> String {
+    if text.chars().count() <= 80 {
+        return message;
+    }
+    message.replace(&format!("{text:?}"), &clip(text))
+}
+
 impl ColBuilder {
     fn new(ty: &Type) -> Option<Self> {
         let values = match ty {
@@ -574,62 +1016,79 @@ impl ColBuilder {
         !matches!(self.values, Values::Str(_))
     }
 
-    fn push_null(&mut self) {
-        match &mut self.values {
-            Values::Int(v) | Values::Timestamp(v) | Values::Duration(v) => v.push(0),
-            Values::Float(v) => v.push(0.0),
-            Values::Bool(v) => v.push(false),
-            Values::Str(b) => b.push(""),
+    /// Appends a value parsed for this column (a row's values are parsed
+    /// first and appended only when the whole row is good).
+    fn push(&mut self, value: Parsed<'_>) {
+        match (&mut self.values, value) {
+            (Values::Int(v) | Values::Timestamp(v) | Values::Duration(v), Parsed::Int(x)) => {
+                v.push(x)
+            }
+            (Values::Float(v), Parsed::Float(x)) => v.push(x),
+            (Values::Bool(v), Parsed::Bool(x)) => v.push(x),
+            (Values::Str(b), Parsed::Str(s)) => b.push(&s),
+            (values, Parsed::Null) => {
+                match values {
+                    Values::Int(v) | Values::Timestamp(v) | Values::Duration(v) => v.push(0),
+                    Values::Float(v) => v.push(0.0),
+                    Values::Bool(v) => v.push(false),
+                    Values::Str(b) => b.push(""),
+                }
+                self.valid.push(false);
+                return;
+            }
+            _ => unreachable!("a value parsed for another column type"),
         }
-        self.valid.push(false);
+        self.valid.push(true);
     }
 
     /// Parses a text field (CSV, or a JSON string) as the column's type.
-    fn push_text(&mut self, text: &str, tz: Tz) -> Result<(), String> {
+    fn parse_text<'t>(&self, text: &'t str, tz: Tz) -> Result<Parsed<'t>, String> {
         let t = text.trim();
-        match &mut self.values {
-            Values::Int(v) => v.push(parse_int(t)?),
-            Values::Float(v) => v.push(parse_float(t)?),
-            Values::Bool(v) => v.push(parse_bool(t)?),
-            Values::Str(b) => b.push(text),
-            Values::Timestamp(v) => v.push(parse_timestamp(t, tz)?),
-            Values::Duration(v) => v.push(parse_duration(t)?),
-        }
-        self.valid.push(true);
-        Ok(())
+        Ok(match &self.values {
+            Values::Int(_) => Parsed::Int(parse_int(t)?),
+            Values::Float(_) => Parsed::Float(parse_float(t)?),
+            Values::Bool(_) => Parsed::Bool(parse_bool(t)?),
+            Values::Str(_) => Parsed::Str(Cow::Borrowed(text)),
+            Values::Timestamp(_) => {
+                Parsed::Int(parse_timestamp(t, tz).map_err(|m| clip_found(m, text))?)
+            }
+            Values::Duration(_) => Parsed::Int(parse_duration(t).map_err(|m| clip_found(m, text))?),
+        })
     }
 
     /// Converts a non-null JSON value to the column's type.
-    fn push_json(&mut self, value: &Value, tz: Tz) -> Result<(), String> {
+    fn parse_json<'t>(&self, value: &'t Value, tz: Tz) -> Result<Parsed<'t>, String> {
         if let Value::String(s) = value {
-            return self.push_text(s, tz);
+            return self.parse_text(s, tz);
         }
         let mismatch = |what: &str| format!("expected {what}, found {}", json_found(value));
-        match (&mut self.values, value) {
-            (Values::Int(v), Value::Number(n)) => {
+        Ok(match (&self.values, value) {
+            (Values::Int(_), Value::Number(n)) => {
                 let i = n.as_i64().or_else(|| {
                     n.as_f64()
                         .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
                         .map(|f| f as i64)
                 });
-                v.push(i.ok_or_else(|| mismatch("an int"))?);
+                Parsed::Int(i.ok_or_else(|| mismatch("an int"))?)
             }
-            (Values::Float(v), Value::Number(n)) => v.push(
+            (Values::Float(_), Value::Number(n)) => Parsed::Float(
                 n.as_f64()
                     .filter(|f| f.is_finite())
                     .ok_or_else(|| mismatch("a float"))?,
             ),
-            (Values::Bool(v), Value::Bool(b)) => v.push(*b),
-            (Values::Bool(v), Value::Number(n)) => match n.as_i64() {
-                Some(0) => v.push(false),
-                Some(1) => v.push(true),
+            (Values::Bool(_), Value::Bool(b)) => Parsed::Bool(*b),
+            (Values::Bool(_), Value::Number(n)) => match n.as_i64() {
+                Some(0) => Parsed::Bool(false),
+                Some(1) => Parsed::Bool(true),
                 _ => return Err(mismatch("a bool (true/false, yes/no, 1/0)")),
             },
             // Keys may be numbers in the source; a string column keeps their text.
-            (Values::Str(b), Value::Number(n)) => b.push(&n.to_string()),
-            (Values::Str(b), Value::Bool(x)) => b.push(if *x { "true" } else { "false" }),
+            (Values::Str(_), Value::Number(n)) => Parsed::Str(Cow::Owned(n.to_string())),
+            (Values::Str(_), Value::Bool(x)) => {
+                Parsed::Str(Cow::Borrowed(if *x { "true" } else { "false" }))
+            }
             // A number of seconds.
-            (Values::Duration(v), Value::Number(n)) => {
+            (Values::Duration(_), Value::Number(n)) => {
                 let us = match n.as_i64() {
                     Some(i) => i.checked_mul(MICROS),
                     None => n
@@ -638,7 +1097,7 @@ impl ColBuilder {
                         .filter(|f| f.is_finite() && f.abs() < 9.2e18)
                         .map(|f| f as i64),
                 };
-                v.push(us.ok_or_else(|| mismatch("a duration in range"))?);
+                Parsed::Int(us.ok_or_else(|| mismatch("a duration in range"))?)
             }
             (Values::Int(_), _) => return Err(mismatch("an int")),
             (Values::Float(_), _) => return Err(mismatch("a float")),
@@ -654,9 +1113,7 @@ impl ColBuilder {
                     "a duration (a number of seconds or a string like \"1h30m\")",
                 ))
             }
-        }
-        self.valid.push(true);
-        Ok(())
+        })
     }
 
     fn finish(self) -> Column {
@@ -707,6 +1164,27 @@ mod tests {
 
     fn spec(name: &str, ty: Type) -> ColumnSpec {
         ColumnSpec::new(name, ty)
+    }
+
+    /// Reads a file that must load with every row accepted.
+    fn load(name: &str, p: &Path, specs: &[ColumnSpec], opts: &ReadOptions) -> Table {
+        let l = read_table(name, p, specs, opts).unwrap();
+        assert!(l.rejects.is_empty(), "{:?}", l.rejects);
+        assert_eq!(
+            (l.account.read, l.account.accepted, l.account.rejected),
+            (l.table.len as u64, l.table.len as u64, 0)
+        );
+        l.table
+    }
+
+    /// The one reject of a file with exactly one bad row.
+    fn rejected(p: &Path, specs: &[ColumnSpec], opts: &ReadOptions) -> Reject {
+        let l = read_table("t", p, specs, opts).unwrap();
+        assert_eq!(l.rejects.len(), 1, "{:?}", l.rejects);
+        assert_eq!(l.account.rejected, 1);
+        assert_eq!(l.account.read, l.account.accepted + 1);
+        assert_eq!(l.table.len as u64, l.account.accepted);
+        l.rejects[0].clone()
     }
 
     fn ints(t: &Table, c: &str) -> Vec<Option<i64>> {
@@ -760,7 +1238,7 @@ mod tests {
             tz: chrono_tz::America::New_York,
             ..Default::default()
         };
-        let t = read_table("tickets", &p, &specs, &opts).unwrap();
+        let t = load("tickets", &p, &specs, &opts);
         assert_eq!(t.name, "tickets");
         assert_eq!(t.len, 4);
         assert_eq!(
@@ -829,7 +1307,7 @@ mod tests {
             ..Default::default()
         };
         let specs = [spec("agent", Type::String), spec("n", Type::Int)];
-        let t = read_table("a", &p, &specs, &opts).unwrap();
+        let t = load("a", &p, &specs, &opts);
         // "" is not a null token here: an empty string stays a string.
         assert_eq!(
             strs(&t, "agent"),
@@ -839,13 +1317,12 @@ mod tests {
         assert_eq!(ints(&t, "n"), [None, Some(3), None]);
 
         let p = d.file("b.tsv", "id\tname\n7\ta,b\n");
-        let t = read_table(
+        let t = load(
             "b",
             &p,
             &[spec("id", Type::Int), spec("name", Type::String)],
             &ReadOptions::default(),
-        )
-        .unwrap();
+        );
         assert_eq!(ints(&t, "id"), [Some(7)]);
         assert_eq!(strs(&t, "name"), [Some("a,b".into())]);
     }
@@ -854,16 +1331,12 @@ mod tests {
     fn bad_int_reports_its_line() {
         let d = TempDir::new("badint");
         let p = d.file("data.csv", "id,contacts\n1,2\n2,3\n3,abc\n4,5\n");
-        let e = read_table(
-            "t",
-            &p,
-            &[spec("contacts", Type::Int)],
-            &ReadOptions::default(),
-        )
-        .unwrap_err();
-        assert_eq!(e.line, Some(4));
+        let e = rejected(&p, &[spec("contacts", Type::Int)], &ReadOptions::default());
+        assert_eq!(e.line, 4);
         assert_eq!(e.column.as_deref(), Some("contacts"));
+        assert_eq!(e.kind, RejectKind::InvalidValue);
         assert_eq!(e.message, r#"expected an int, found "abc""#);
+        assert_eq!(e.text, "abc");
         assert_eq!(
             e.to_string(),
             format!(
@@ -872,13 +1345,10 @@ mod tests {
             )
         );
         let p = d.file("f.csv", "n\n12.0\n12.5\n");
-        let e = read_table("t", &p, &[spec("n", Type::Int)], &ReadOptions::default()).unwrap_err();
+        let e = rejected(&p, &[spec("n", Type::Int)], &ReadOptions::default());
         assert_eq!(
             (e.line, e.message.as_str()),
-            (
-                Some(3),
-                r#"expected an int, found "12.5" (not a whole number)"#
-            )
+            (3, r#"expected an int, found "12.5" (not a whole number)"#)
         );
     }
 
@@ -906,9 +1376,8 @@ mod tests {
         ];
         for (ty, text, msg) in cases {
             let p = d.file("v.csv", &format!("v\n{text}\n"));
-            let e =
-                read_table("t", &p, &[spec("v", ty.clone())], &ReadOptions::default()).unwrap_err();
-            assert_eq!((e.line, e.message.as_str()), (Some(2), msg), "{ty}");
+            let e = rejected(&p, &[spec("v", ty.clone())], &ReadOptions::default());
+            assert_eq!((e.line, e.message.as_str()), (2, msg), "{ty}");
         }
     }
 
@@ -927,16 +1396,16 @@ mod tests {
             spec("body", Type::String),
             spec("created_at", Type::Timestamp),
         ];
-        let e = read_table("m", &p, &specs, &ReadOptions::default()).unwrap_err();
+        let e = rejected(&p, &specs, &ReadOptions::default());
         // Record 3 starts on physical line 7 (1 header + 2 + 3 lines before).
-        assert_eq!(e.line, Some(7));
+        assert_eq!(e.line, 7);
         assert_eq!(e.column.as_deref(), Some("created_at"));
 
         let p = d.file(
             "ok.csv",
             "id,body\n1,\"hello\nworld\"\n2,\"say \"\"hi\"\"\"\n",
         );
-        let t = read_table("m", &p, &specs[..2], &ReadOptions::default()).unwrap();
+        let t = load("m", &p, &specs[..2], &ReadOptions::default());
         assert_eq!(
             strs(&t, "body"),
             [Some("hello\nworld".into()), Some("say \"hi\"".into())]
@@ -951,29 +1420,44 @@ mod tests {
             "\u{feff}id,name,n\r\n1,ann,2\r\n2,\"b\r\nob\",x\r\n",
         );
         let specs = [spec("id", Type::Int), spec("name", Type::String)];
-        let t = read_table("t", &p, &specs, &ReadOptions::default()).unwrap();
+        let t = load("t", &p, &specs, &ReadOptions::default());
         assert_eq!(ints(&t, "id"), [Some(1), Some(2)]);
         assert_eq!(
             strs(&t, "name"),
             [Some("ann".into()), Some("b\r\nob".into())]
         );
-        let e = read_table("t", &p, &[spec("n", Type::Int)], &ReadOptions::default()).unwrap_err();
+        let e = rejected(&p, &[spec("n", Type::Int)], &ReadOptions::default());
         assert_eq!(
             (e.line, e.message.as_str()),
-            (Some(3), r#"expected an int, found "x""#)
+            (3, r#"expected an int, found "x""#)
         );
     }
 
     #[test]
-    fn wrong_field_count_is_an_error() {
+    fn wrong_field_count_is_a_reject() {
         let d = TempDir::new("fields");
         let p = d.file("t.csv", "a,b\n1,2\n3\n");
-        let e = read_table("t", &p, &[spec("a", Type::Int)], &ReadOptions::default()).unwrap_err();
-        assert_eq!(e.line, Some(3));
+        let e = rejected(&p, &[spec("a", Type::Int)], &ReadOptions::default());
+        assert_eq!((e.line, e.column.as_deref()), (3, None));
+        assert_eq!(e.kind, RejectKind::FieldCount);
+        assert_eq!(e.message, "the record has 1 field, but the header has 2");
         let p = d.file("crlf.csv", "a,b\r\n1,2\r\n\r\n3,\"x\r\ny\"\r\n4\r\n");
-        let e = read_table("t", &p, &[spec("a", Type::Int)], &ReadOptions::default()).unwrap_err();
-        assert_eq!(e.line, Some(6));
-        assert_eq!(e.message, "the record has 1 fields, but the header has 2");
+        let e = rejected(&p, &[spec("a", Type::Int)], &ReadOptions::default());
+        assert_eq!(e.line, 6);
+        assert_eq!(e.message, "the record has 1 field, but the header has 2");
+        // Extra fields too; the row as parsed is the offending text.
+        let p = d.file("x.csv", "a;b\n1;2\n3;4;5\n6;7\n");
+        let opts = ReadOptions {
+            delimiter: b';',
+            ..Default::default()
+        };
+        let l = read_table("t", &p, &[spec("a", Type::Int)], &opts).unwrap();
+        assert_eq!(ints(&l.table, "a"), [Some(1), Some(6)]);
+        let e = &l.rejects[0];
+        assert_eq!(
+            (e.line, e.message.as_str(), e.text.as_str()),
+            (3, "the record has 3 fields, but the header has 2", "3;4;5")
+        );
     }
 
     #[test]
@@ -994,11 +1478,14 @@ mod tests {
         ];
         let e = read_table("tickets", &p, &specs, &ReadOptions::default()).unwrap_err();
         assert_eq!(e.column.as_deref(), Some("assignee"));
-        assert_eq!(e.hint.as_deref(), Some("did you mean `asignee`?"));
+        assert_eq!(
+            e.hint.as_deref(),
+            Some("did you mean `asignee`? map it with `agent_id = \"asignee\"` under [tables.tickets.columns]")
+        );
         assert_eq!(
             e.to_string(),
             format!(
-                "{}:1: column `assignee`: not found (mapped to `agent_id`); the header has: id, created_at, asignee, Channel\n  hint: did you mean `asignee`?",
+                "{}:1: column `assignee`: not found (mapped to `agent_id`); the header has: id, created_at, asignee, Channel\n  hint: did you mean `asignee`? map it with `agent_id = \"asignee\"` under [tables.tickets.columns]",
                 p.display()
             )
         );
@@ -1009,7 +1496,12 @@ mod tests {
             &ReadOptions::default(),
         )
         .unwrap_err();
-        assert_eq!(e.hint.as_deref(), Some("did you mean `Channel`?"));
+        assert!(
+            e.hint
+                .as_deref()
+                .is_some_and(|h| h.starts_with("did you mean `Channel`? ")),
+            "{e}"
+        );
         let e = read_table(
             "tickets",
             &p,
@@ -1018,11 +1510,12 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.hint, None);
-        let p = d.file("empty.csv", "");
+        // A header that is one field holding another delimiter.
+        let p = d.file("semi.csv", "id;created_at\n1;2026-03-01\n");
         let e = read_table("t", &p, &[spec("id", Type::Int)], &ReadOptions::default()).unwrap_err();
         assert_eq!(
-            e.message,
-            "not found: the file is empty, expected a header line"
+            e.hint.as_deref(),
+            Some("the header is one field holding `;`: declare `delimiter = \";\"` for this table")
         );
     }
 
@@ -1030,13 +1523,12 @@ mod tests {
     fn header_only_gives_empty_table() {
         let d = TempDir::new("hdr");
         let p = d.file("t.csv", "id,name\n");
-        let t = read_table(
+        let t = load(
             "t",
             &p,
             &[spec("id", Type::Int), spec("name", Type::String)],
             &ReadOptions::default(),
-        )
-        .unwrap();
+        );
         assert_eq!(t.len, 0);
         assert_eq!(t.columns["id"].len(), 0);
         assert!(t.columns["id"].valid.is_none());
@@ -1066,7 +1558,7 @@ mod tests {
             tz: chrono_tz::America::New_York,
             ..Default::default()
         };
-        let t = read_table("events", &p, &specs, &opts).unwrap();
+        let t = load("events", &p, &specs, &opts);
         assert_eq!(t.len, 3);
         assert_eq!(
             strs(&t, "id"),
@@ -1101,7 +1593,7 @@ mod tests {
 
         // .ndjson, ints from JSON numbers; integral floats accepted.
         let p = d.file("n.ndjson", "{\"n\": 1}\n{\"n\": 2.0}\n{}\n");
-        let t = read_table("n", &p, &[spec("n", Type::Int)], &ReadOptions::default()).unwrap();
+        let t = load("n", &p, &[spec("n", Type::Int)], &ReadOptions::default());
         assert_eq!(ints(&t, "n"), [Some(1), Some(2), None]);
     }
 
@@ -1110,25 +1602,26 @@ mod tests {
         let d = TempDir::new("jsonlerr");
         let read = |content: &str, ty: Type| {
             let p = d.file("e.jsonl", content);
-            read_table("e", &p, &[spec("v", ty)], &ReadOptions::default()).unwrap_err()
+            rejected(&p, &[spec("v", ty)], &ReadOptions::default())
         };
         let e = read("{\"v\": 1}\n{\"v\": 2.5}\n", Type::Int);
         assert_eq!(
             (e.line, e.column.as_deref(), e.message.as_str()),
-            (Some(2), Some("v"), "expected an int, found 2.5")
+            (2, Some("v"), "expected an int, found 2.5")
         );
         let e = read("{\"v\": 1}\n\n{\"v\": \"x\"}\n", Type::Int);
         assert_eq!(
             (e.line, e.message.as_str()),
-            (Some(3), r#"expected an int, found "x""#)
+            (3, r#"expected an int, found "x""#)
         );
         let e = read("{\"v\": 1}\n[1]\n", Type::Int);
         assert_eq!(
             (e.line, e.column.as_deref(), e.message.as_str()),
-            (Some(2), None, "expected a JSON object, found an array")
+            (2, None, "expected a JSON object, found an array")
         );
+        assert_eq!((e.kind, e.text.as_str()), (RejectKind::InvalidJson, "[1]"));
         let e = read("{\"v\": 1,}\n", Type::Int);
-        assert_eq!(e.line, Some(1));
+        assert_eq!((e.line, e.kind), (1, RejectKind::InvalidJson));
         assert!(
             e.message.starts_with("invalid JSON at character "),
             "{}",
@@ -1141,6 +1634,213 @@ mod tests {
         );
         let e = read("{\"v\": {\"a\": 1}}\n", Type::String);
         assert_eq!(e.message, "expected a string, found an object");
+        assert_eq!(e.text, r#"{"a":1}"#);
+        // A required key that is missing, null, or a null token.
+        let required = [ColumnSpec {
+            nullable: false,
+            ..spec("v", Type::Int)
+        }];
+        let p = d.file("r.jsonl", "{\"v\": 1}\n{}\n{\"v\": null}\n{\"v\": \"\"}\n");
+        let l = read_table("r", &p, &required, &ReadOptions::default()).unwrap();
+        let got: Vec<(u64, RejectKind)> = l.rejects.iter().map(|r| (r.line, r.kind)).collect();
+        assert_eq!(
+            got,
+            [
+                (2, RejectKind::MissingValue),
+                (3, RejectKind::MissingValue),
+                (4, RejectKind::MissingValue)
+            ]
+        );
+        assert_eq!(ints(&l.table, "v"), [Some(1)]);
+    }
+
+    #[test]
+    fn every_row_is_accounted_for_and_rejected_rows_leave_no_trace() {
+        let d = TempDir::new("account");
+        // 7 records: line 3 bad int, line 4 empty required `at`, line 5
+        // ragged, line 7 bad int *and* empty `at` (one reject, at its first
+        // problem from the left: `at`); 3 accepted.
+        let p = d.file(
+            "t.csv",
+            "id,at,n\n\
+             a,2026-01-01,1\n\
+             b,2026-01-02,x\n\
+             c,,2\n\
+             d,2026-01-04\n\
+             e,2026-01-05,\n\
+             f,,y\n\
+             g,2026-01-07,7\n",
+        );
+        let specs = [
+            spec("n", Type::Int),
+            ColumnSpec {
+                nullable: false,
+                ..spec("at", Type::Timestamp)
+            },
+            spec("id", Type::String),
+        ];
+        let l = read_table("t", &p, &specs, &ReadOptions::default()).unwrap();
+        assert_eq!(
+            l.account,
+            FileAccount {
+                path: p.clone(),
+                table: "t".into(),
+                read: 7,
+                accepted: 3,
+                rejected: 4
+            }
+        );
+        let got: Vec<(u64, Option<&str>, RejectKind, &str)> = l
+            .rejects
+            .iter()
+            .map(|r| (r.line, r.column.as_deref(), r.kind, r.text.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (3, Some("n"), RejectKind::InvalidValue, "x"),
+                (4, Some("at"), RejectKind::MissingValue, ""),
+                (5, None, RejectKind::FieldCount, "d,2026-01-04"),
+                (7, Some("at"), RejectKind::MissingValue, ""),
+            ]
+        );
+        assert_eq!(
+            l.rejects[1].to_string(),
+            format!(
+                "{}:4: column `at`: a value is required here (the column is not nullable)",
+                p.display()
+            )
+        );
+        // Every column holds the accepted rows only, aligned.
+        let t = &l.table;
+        assert_eq!(t.len, 3);
+        assert_eq!(
+            strs(t, "id"),
+            [Some("a".into()), Some("e".into()), Some("g".into())]
+        );
+        assert_eq!(ints(t, "n"), [Some(1), None, Some(7)]);
+        let Data::Str(ids) = &t.columns["id"].data else {
+            unreachable!()
+        };
+        assert_eq!(ids.dict.len(), 3, "no string of a rejected row is kept");
+        assert_eq!(
+            describe_rejects(&l.rejects, 2),
+            format!("  {}\n  {}\n  … and 2 more\n", l.rejects[0], l.rejects[1])
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_a_reject_and_long_texts_are_clipped() {
+        let d = TempDir::new("utf8");
+        let p = d.0.join("t.csv");
+        std::fs::write(&p, b"id,name\n1,ok\n2,caf\xe9\n3,\xff\n").unwrap();
+        let l = read_table(
+            "t",
+            &p,
+            &[spec("id", Type::Int), spec("name", Type::String)],
+            &ReadOptions::default(),
+        )
+        .unwrap();
+        let got: Vec<(u64, RejectKind, &str)> = l
+            .rejects
+            .iter()
+            .map(|r| (r.line, r.kind, r.text.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (3, RejectKind::InvalidUtf8, "caf\u{fffd}"),
+                (4, RejectKind::InvalidUtf8, "\u{fffd}")
+            ]
+        );
+        // An invalid line of JSON Lines; a long offending text is clipped.
+        let p = d.0.join("t.jsonl");
+        let long = "9".repeat(5000);
+        let mut bytes = b"{\"n\": 1}\n{\"n\": \"\xff\"}\n".to_vec();
+        bytes.extend(format!("{{\"n\": \"{long}x\"}}\n").as_bytes());
+        std::fs::write(&p, bytes).unwrap();
+        let l = read_table("t", &p, &[spec("n", Type::Int)], &ReadOptions::default()).unwrap();
+        assert_eq!(
+            (l.account.read, l.account.accepted, l.account.rejected),
+            (3, 1, 2)
+        );
+        assert_eq!(
+            (l.rejects[0].line, l.rejects[0].kind),
+            (2, RejectKind::InvalidUtf8)
+        );
+        let r = &l.rejects[1];
+        assert_eq!((r.line, r.kind), (3, RejectKind::InvalidValue));
+        assert_eq!(r.text.len(), Reject::MAX_TEXT + "…".len());
+        assert!(r.message.len() < 200, "{}", r.message);
+    }
+
+    #[test]
+    fn empty_and_blank_files_have_no_header() {
+        let d = TempDir::new("empty");
+        let specs = [spec("id", Type::Int), spec("at", Type::Timestamp)];
+        let p = d.file("empty.csv", "");
+        let e = read_table("t", &p, &specs, &ReadOptions::default()).unwrap_err();
+        assert_eq!(e.message, "the file is empty (0 bytes): no header");
+        assert_eq!(
+            e.hint.as_deref(),
+            Some("a CSV source starts with a header line naming its columns; this table needs id, at")
+        );
+        let p = d.file("blank.csv", "\n\r\n\n");
+        let e = read_table("t", &p, &specs, &ReadOptions::default()).unwrap_err();
+        assert_eq!(e.message, "no header: the file has only blank lines");
+        // JSON Lines have no header: an empty file is no rows.
+        let p = d.file("empty.jsonl", "");
+        let l = read_table("t", &p, &specs, &ReadOptions::default()).unwrap();
+        assert_eq!((l.table.len, l.account.read), (0, 0));
+    }
+
+    #[test]
+    fn a_record_longer_than_the_limit_stops_reading() {
+        let d = TempDir::new("giant");
+        let opts = ReadOptions {
+            max_record_bytes: 1000,
+            ..Default::default()
+        };
+        let specs = [spec("id", Type::Int), spec("s", Type::String)];
+        // Records up to the limit are fine, however many.
+        let ok = format!("id,s\n{}", format!("1,{}\n", "x".repeat(990)).repeat(50));
+        let p = d.file("ok.csv", &ok);
+        assert_eq!(load("t", &p, &specs, &opts).len, 50);
+        // A line of 100 kB without a line break, after two good lines.
+        let p = d.file(
+            "giant.csv",
+            &format!("id,s\r\n1,a\r\n2,{}", "y".repeat(100_000)),
+        );
+        let e = read_table("t", &p, &specs, &opts).unwrap_err();
+        assert_eq!(e.line, Some(3));
+        assert_eq!(
+            e.message,
+            "a record longer than 1000 bytes: reading stopped"
+        );
+        // A quote left open swallows the rest of the file into one record.
+        let rest = "3,b\n".repeat(1000);
+        let p = d.file("open.csv", &format!("id,s\n1,a\n2,\"oops\n{rest}"));
+        let e = read_table("t", &p, &specs, &opts).unwrap_err();
+        assert_eq!(e.line, Some(3));
+        // The header counts too.
+        let p = d.file("header.csv", &"h".repeat(5000));
+        let e = read_table("t", &p, &specs, &opts).unwrap_err();
+        assert_eq!(e.line, Some(1));
+        // JSON Lines: a line over the limit; one exactly at it is fine.
+        let at_limit = format!("{{\"id\": 1, \"s\": \"{}\"}}", "z".repeat(1000 - 18));
+        assert_eq!(at_limit.len(), 1000);
+        let p = d.file("ok.jsonl", &format!("{at_limit}\n{at_limit}"));
+        assert_eq!(load("t", &p, &specs, &opts).len, 2);
+        let p = d.file("giant.jsonl", &format!("{at_limit}\n{at_limit}z"));
+        let e = read_table("t", &p, &specs, &opts).unwrap_err();
+        assert_eq!(
+            (e.line, e.message.as_str()),
+            (Some(2), "a line longer than 1000 bytes: reading stopped")
+        );
+        assert_eq!(
+            bytes_text(MAX_RECORD_BYTES as u64),
+            "16 MiB (16777216 bytes)"
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@ use chrono_tz::Tz;
 use serde_json::{json, Map, Value as Json};
 
 use crate::period::PeriodKind;
+use crate::read::{FileAccount, Reject};
 use crate::time::format_rfc3339;
 
 /// A metric value: counts stay integers.
@@ -72,6 +73,11 @@ pub struct ResultTable {
     pub rows: Vec<ResultRow>,
     /// Metrics left out of a run of all metrics, with the reason.
     pub skipped: Vec<(String, String)>,
+    /// Every source file read: rows read, accepted and rejected.
+    pub files: Vec<FileAccount>,
+    /// The rejected rows (tolerated by `Query::max_rejects`), in file and
+    /// line order; they count in no metric.
+    pub rejects: Vec<Reject>,
 }
 
 /// Output formats of `kpi run`.
@@ -141,9 +147,8 @@ impl ResultTable {
             Format::Table => self.to_table(),
             Format::Csv => self.to_csv(),
             Format::Json => {
-                let rows: Vec<Json> = self.rows.iter().map(|r| self.json_row(r)).collect();
                 let mut s =
-                    serde_json::to_string_pretty(&Json::Array(rows)).expect("JSON of plain values");
+                    serde_json::to_string_pretty(&self.to_json()).expect("JSON of plain values");
                 s.push('\n');
                 s
             }
@@ -163,6 +168,39 @@ impl ResultTable {
                 .expect("writing to memory");
         }
         String::from_utf8(w.into_inner().expect("flush to memory")).expect("CSV of UTF-8 strings")
+    }
+
+    /// The JSON document: `{"rows": [...], "metadata": {...}}`, the
+    /// metadata holding the accounting of every file read, the number of
+    /// rejected rows and the metrics skipped.
+    pub fn to_json(&self) -> Json {
+        let rows: Vec<Json> = self.rows.iter().map(|r| self.json_row(r)).collect();
+        let files: Vec<Json> = self
+            .files
+            .iter()
+            .map(|f| {
+                json!({
+                    "path": f.path.display().to_string(),
+                    "table": f.table,
+                    "read": f.read,
+                    "accepted": f.accepted,
+                    "rejected": f.rejected,
+                })
+            })
+            .collect();
+        let skipped: Vec<Json> = self
+            .skipped
+            .iter()
+            .map(|(metric, reason)| json!({"metric": metric, "reason": reason}))
+            .collect();
+        json!({
+            "rows": rows,
+            "metadata": {
+                "files": files,
+                "rejects": self.rejects.len(),
+                "skipped": skipped,
+            }
+        })
     }
 
     fn json_row(&self, r: &ResultRow) -> Json {

@@ -15,7 +15,7 @@ use crate::exec::{agg_output, id, Exec, Frame};
 use crate::kernels::{get, V};
 use crate::period::PeriodKind;
 use crate::project::{resolve_path, Project};
-use crate::read::{read_table, ColumnSpec, ReadOptions};
+use crate::read::{describe_rejects, read_table, Accounting, ColumnSpec, ReadOptions};
 use crate::result::{Number, ResultRow, ResultTable, Status};
 use crate::Error;
 
@@ -34,6 +34,9 @@ pub struct Query {
     pub from: Option<String>,
     /// Exclusive end.
     pub to: Option<String>,
+    /// Rejected rows tolerated (left out of every metric); more fail the
+    /// run. 0 by default: any reject fails it.
+    pub max_rejects: u64,
 }
 
 impl Default for Query {
@@ -44,6 +47,7 @@ impl Default for Query {
             period: PeriodKind::Month,
             from: None,
             to: None,
+            max_rejects: 0,
         }
     }
 }
@@ -101,7 +105,10 @@ impl Project {
         Ok((chosen, Vec::new()))
     }
 
-    /// Runs a query over the project's data.
+    /// Runs a query over the project's data. Rows the readers reject are
+    /// left out of every metric and listed in [`ResultTable::rejects`];
+    /// more of them than `q.max_rejects` is a data error that carries the
+    /// accounting ([`Error::accounting`]).
     pub fn run(&self, q: &Query) -> Result<ResultTable, Error> {
         let (mut metrics, mut skipped) = self.choose(q)?;
         if q.metrics.is_empty() {
@@ -182,7 +189,11 @@ impl Project {
             per_metric.push(aggs);
         }
 
-        let data = self.load_data(&metrics, &q.by)?;
+        let (data, accounting) = self.load_data(&metrics, &q.by)?;
+        let rejected = accounting.rejects.len() as u64;
+        if rejected > q.max_rejects {
+            return Err(too_many_rejects(q.max_rejects, accounting));
+        }
         let params = &self.schema.params;
         let exec = Exec::new(
             &self.schema,
@@ -422,6 +433,8 @@ impl Project {
             has_status: metrics.iter().any(|m| m.def.target.is_some()),
             rows,
             skipped,
+            files: accounting.files,
+            rejects: accounting.rejects,
         })
     }
 
@@ -446,12 +459,13 @@ impl Project {
         Ok(Dim::Column { path, column })
     }
 
-    /// Reads the columns the metrics and dimensions need, from every table they touch.
+    /// Reads the columns the metrics and dimensions need, from every table
+    /// they touch, and accounts for every row of every file.
     fn load_data(
         &self,
         metrics: &[&CheckedMetric],
         by: &[String],
-    ) -> Result<IndexMap<String, Table>, Error> {
+    ) -> Result<(IndexMap<String, Table>, Accounting), Error> {
         let mut needed: IndexMap<String, BTreeSet<String>> = IndexMap::new();
         let mut add = |t: &str, c: &str| {
             needed
@@ -491,6 +505,7 @@ impl Project {
             }
         }
         let mut out = IndexMap::new();
+        let mut accounting = Accounting::default();
         for (t, cols) in needed {
             let source = self.tables.get(&t).ok_or_else(|| {
                 Error::usage(format!("table `{t}` has no source in this project"))
@@ -510,23 +525,30 @@ impl Project {
                 tz: self.calendar.tz,
                 delimiter: source.delimiter,
                 null_tokens: source.null_tokens.clone(),
+                ..ReadOptions::default()
             };
-            let mut parts = Vec::new();
+            let mut loaded = Vec::new();
             if let Some((label, text)) = &source.inline {
                 let label = std::path::Path::new(label);
-                parts.push(
+                loaded.push(
                     crate::read::read_text(&t, label, text, &specs, &opts)
                         .map_err(|e| Error::data(e.to_string()))?,
                 );
             }
             for f in &source.files {
-                parts.push(
+                loaded.push(
                     read_table(&t, f, &specs, &opts).map_err(|e| Error::data(e.to_string()))?,
                 );
             }
+            let mut parts = Vec::with_capacity(loaded.len());
+            for l in loaded {
+                accounting.files.push(l.account);
+                accounting.rejects.extend(l.rejects);
+                parts.push(l.table);
+            }
             out.insert(t.clone(), concat(&t, parts, &specs));
         }
-        Ok(out)
+        Ok((out, accounting))
     }
 
     /// The periods of the query: `--from/--to` clipped, or the data's span
@@ -704,6 +726,39 @@ impl GroupKeys {
             rank,
         )
     }
+}
+
+/// Rejects shown in the error of a run that has more than it tolerates.
+const REJECTS_SHOWN: usize = 5;
+
+/// The error of a run with more rejected rows than `max` (the accounting
+/// travels with it, for the run summary and the rejects file).
+fn too_many_rejects(max: u64, accounting: Accounting) -> Error {
+    let n = accounting.rejects.len();
+    let rows = if n == 1 { "row" } else { "rows" };
+    let allowed = match max {
+        0 => "none is tolerated by default".to_string(),
+        m => format!("at most {m} tolerated (--max-rejects {m})"),
+    };
+    let message = format!(
+        "{n} {rows} rejected; {allowed}\n{}",
+        describe_rejects(&accounting.rejects, REJECTS_SHOWN).trim_end()
+    );
+    let mut hint = format!(
+        "`--max-rejects {n}` leaves the rejected rows out of every metric; \
+         `--rejects FILE` writes them all, with their text"
+    );
+    if accounting
+        .rejects
+        .iter()
+        .any(|r| r.kind == crate::read::RejectKind::InvalidValue)
+    {
+        hint.push_str(
+            "; texts that mean \"no value\" (like `N/A`) can be declared with `null = [...]` in the table",
+        );
+    }
+    let d = Diagnostic::new(codes::DATA, message).hint(hint);
+    Error::new(crate::ErrorKind::Data, d).with_accounting(accounting)
 }
 
 /// Aggregates reached from a metric formula without entering a row context.

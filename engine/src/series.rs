@@ -51,7 +51,9 @@ pub fn apply(
             for g in 0..groups {
                 for p in 1..history {
                     out[p * groups + g] = match (num(p, g), num(p - 1, g)) {
-                        (Some(x), Some(prev)) if prev != 0.0 => Some((x - prev) / prev * 100.0),
+                        // `x / prev - 1` rather than `(x - prev) / prev`: the
+                        // difference of two huge values of opposite sign overflows.
+                        (Some(x), Some(prev)) if prev != 0.0 => Some((x / prev - 1.0) * 100.0),
                         _ => None,
                     };
                 }
@@ -62,7 +64,8 @@ pub fn apply(
             for g in 0..groups {
                 for p in (n - 1)..history {
                     let window: Option<Vec<f64>> = (p + 1 - n..=p).map(|q| num(q, g)).collect();
-                    out[p * groups + g] = window.map(|w| w.iter().sum::<f64>() / n as f64);
+                    // Divide before summing, so a window of huge values stays finite.
+                    out[p * groups + g] = window.map(|w| w.iter().map(|x| x / n as f64).sum::<f64>());
                 }
             }
         }

@@ -411,15 +411,27 @@ pub fn leak_descriptor(
     })))
 }
 
+thread_local! {
+    /// Where the last panic on this thread happened, recorded by the hook
+    /// that [`quiet_panics`] installs.
+    static PANIC_AT: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Replaces the plugin's panic hook (a cdylib has a standard library, and
+/// so a hook, of its own) with one that records the location instead of
+/// printing to the host's stderr: the host reports the panic as an error
+/// message, location included.
+pub fn quiet_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let at = info.location().map(|l| format!("{}:{}", l.file(), l.line()));
+        PANIC_AT.with(|p| *p.borrow_mut() = at);
+    }));
+}
+
 fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
-    let what = p
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| p.downcast_ref::<String>().cloned());
-    format!(
-        "panicked: {}",
-        what.unwrap_or_else(|| "(no message)".into())
-    )
+    let what = p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned());
+    let at = PANIC_AT.with(|p| p.borrow_mut().take()).map(|a| format!(" at {a}")).unwrap_or_default();
+    format!("panicked{at}: {}", what.unwrap_or_else(|| "(no message)".into()))
 }
 
 /// Views the `n_args` argument arrays with their declared types.

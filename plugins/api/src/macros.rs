@@ -23,6 +23,7 @@ macro_rules! export_plugin {
         pub extern "C" fn kpi_plugin_entry() -> *const $crate::PluginDescriptor {
             static DESCRIPTOR: ::std::sync::OnceLock<&'static $crate::StaticDescriptor> = ::std::sync::OnceLock::new();
             let d = DESCRIPTOR.get_or_init(|| {
+                $crate::__private::quiet_panics();
                 let specs = [ $( $crate::export_plugin!(@spec $kind $fname ( $($arg),* ) -> $ret = $f, $doc) ),* ];
                 $crate::__private::leak_descriptor($name, $version, $defs, &specs)
             });
