@@ -188,3 +188,37 @@ fn a_project_with_only_tickets_computes_what_it_can_and_names_what_it_skipped() 
         out.stderr
     );
 }
+
+#[test]
+fn a_definition_file_cannot_silently_redefine_a_builtin_parameter() {
+    let dir = crate::common::temp_project(
+        "param-twice",
+        &[
+            ("kpi.toml", "[project]\ndefinitions = [\"kpis\"]\n"),
+            ("kpis/p.toml", "[params]\nnext_issue_window = \"1d\"\n"),
+        ],
+    );
+    let out = crate::common::kpi_in(&dir, &["check"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "[E0208] Error: parameter `next_issue_window` is defined twice (kpis/p.toml:2:1)"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("<builtin>/metrics.d/team.toml"),
+        "{}",
+        out.stderr
+    );
+    // The sanctioned way: the project's own value in kpi.toml.
+    let dir = crate::common::temp_project(
+        "param-project",
+        &[(
+            "kpi.toml",
+            "[project]\n[params]\nnext_issue_window = \"1d\"\n",
+        )],
+    );
+    assert_eq!(crate::common::kpi_in(&dir, &["check"]).code, 0);
+}

@@ -284,7 +284,10 @@ fn a_panic_nan_or_wrong_length_fails_the_run_with_e0502() {
     // The plugin's hook records the panic's place instead of printing it.
     assert!(snap.contains("panicked at tests/plugins/rust_broken/src/lib.rs:"));
     assert!(snap.contains(": boom: the rust_broken plugin panics on purpose"));
-    assert!(!snap.contains("thread '"), "the plugin printed its own panic report:\n{snap}");
+    assert!(
+        !snap.contains("thread '"),
+        "the plugin printed its own panic report:\n{snap}"
+    );
     insta::assert_snapshot!("rust_plugin_failures", snap);
 }
 

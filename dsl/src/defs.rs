@@ -232,6 +232,17 @@ pub fn load_file(
                     match param_value(v, src) {
                         Ok(value) => {
                             let span = span_of(src, name.span());
+                            // A second default would silently change every
+                            // metric that reads the first: refuse it.
+                            if let Some(first) = out.params.get(name.get_ref().as_ref()) {
+                                diags.push(
+                                    Diagnostic::new(codes::DUPLICATE, format!("parameter `{}` is defined twice", name.get_ref()))
+                                        .label(span, "defined again here")
+                                        .label(first.span, "first defined here")
+                                        .hint("set a project's own value under [params] in kpi.toml (or with --param); definition files only declare defaults"),
+                                );
+                                continue;
+                            }
                             out.params
                                 .insert(name.get_ref().to_string(), ParamDef { value, span });
                         }

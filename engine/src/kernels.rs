@@ -397,7 +397,11 @@ fn call1<'a>(name: &str, a: &[V<'a>], tz: Tz) -> Result<V<'a>, String> {
                 let m = 10f64.powi(places);
                 let scaled = x * m;
                 // A number too large to scale has no digits at that place.
-                V::F(if scaled.is_finite() { scaled.round() / m } else { x })
+                V::F(if scaled.is_finite() {
+                    scaled.round() / m
+                } else {
+                    x
+                })
             }
             _ => V::Null,
         },

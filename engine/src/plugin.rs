@@ -115,7 +115,10 @@ pub fn load(path: &Path) -> Result<Plugin, String> {
     let definitions = text(&d.definitions, "its definitions")?;
     let mut functions = Vec::new();
     if d.functions.is_null() && d.n_functions > 0 {
-        return Err(format!("plugin {shown}: declares {} functions but gives no table of them", d.n_functions));
+        return Err(format!(
+            "plugin {shown}: declares {} functions but gives no table of them",
+            d.n_functions
+        ));
     }
     for i in 0..d.n_functions {
         // SAFETY: `n_functions` descriptors at `functions`, checked non-null.
@@ -131,7 +134,10 @@ pub fn load(path: &Path) -> Result<Plugin, String> {
         let codes: &[u32] = if f.n_args == 0 {
             &[]
         } else if f.arg_types.is_null() {
-            return Err(bad(format!("declares {} arguments but gives no argument types", f.n_args)));
+            return Err(bad(format!(
+                "declares {} arguments but gives no argument types",
+                f.n_args
+            )));
         } else {
             // SAFETY: `n_args` type codes at `arg_types`.
             unsafe { std::slice::from_raw_parts(f.arg_types, f.n_args) }
@@ -157,7 +163,9 @@ pub fn load(path: &Path) -> Result<Plugin, String> {
             return Err(bad("the name is not an identifier".into()));
         }
         if KEYWORDS.contains(&fname.as_str()) {
-            return Err(bad("the name is a keyword of the formula language, so no formula could call it".into()));
+            return Err(bad(
+                "the name is a keyword of the formula language, so no formula could call it".into(),
+            ));
         }
         functions.push(PluginFunction {
             name: fname,
@@ -182,8 +190,8 @@ pub fn load(path: &Path) -> Result<Plugin, String> {
 
 /// Words of the formula language a function cannot be named.
 const KEYWORDS: &[&str] = &[
-    "or", "and", "not", "is", "null", "in", "between", "if", "then", "elif", "else", "end", "true", "false", "where", "all",
-    "by", "params", "period",
+    "or", "and", "not", "is", "null", "in", "between", "if", "then", "elif", "else", "end", "true",
+    "false", "where", "all", "by", "params", "period",
 ];
 
 /// The smallest descriptor a plugin of ABI minor version `minor` may hand

@@ -65,7 +65,8 @@ pub fn apply(
                 for p in (n - 1)..history {
                     let window: Option<Vec<f64>> = (p + 1 - n..=p).map(|q| num(q, g)).collect();
                     // Divide before summing, so a window of huge values stays finite.
-                    out[p * groups + g] = window.map(|w| w.iter().map(|x| x / n as f64).sum::<f64>());
+                    out[p * groups + g] =
+                        window.map(|w| w.iter().map(|x| x / n as f64).sum::<f64>());
                 }
             }
         }

@@ -423,15 +423,26 @@ thread_local! {
 /// message, location included.
 pub fn quiet_panics() {
     std::panic::set_hook(Box::new(|info| {
-        let at = info.location().map(|l| format!("{}:{}", l.file(), l.line()));
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()));
         PANIC_AT.with(|p| *p.borrow_mut() = at);
     }));
 }
 
 fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
-    let what = p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned());
-    let at = PANIC_AT.with(|p| p.borrow_mut().take()).map(|a| format!(" at {a}")).unwrap_or_default();
-    format!("panicked{at}: {}", what.unwrap_or_else(|| "(no message)".into()))
+    let what = p
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned());
+    let at = PANIC_AT
+        .with(|p| p.borrow_mut().take())
+        .map(|a| format!(" at {a}"))
+        .unwrap_or_default();
+    format!(
+        "panicked{at}: {}",
+        what.unwrap_or_else(|| "(no message)".into())
+    )
 }
 
 /// Views the `n_args` argument arrays with their declared types.

@@ -341,5 +341,7 @@ unsafe impl Send for StaticDescriptor {}
 
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::array::{call_aggregate, call_scalar, leak_descriptor, quiet_panics, FunctionSpec};
+    pub use crate::array::{
+        call_aggregate, call_scalar, leak_descriptor, quiet_panics, FunctionSpec,
+    };
 }
