@@ -1,0 +1,49 @@
+-- Loads the columns the KPI suite reads from the generated CSV files into
+-- DuckDB tables, with every timestamp as an instant (TIMESTAMPTZ).
+-- Placeholders filled by duckdb_suite.py: {data} (the data directory), {tz}.
+--
+-- Naive timestamps are local times in the project zone. DuckDB's ICU maps an
+-- ambiguous local time (the repeated autumn hour) to its *second* occurrence;
+-- kpi takes the first (docs/language.md, "Periods"), so local_ts moves such a
+-- value back by the hour when that hour reads as the same local time. A time
+-- in the spring gap is moved forward by the gap by ICU, as kpi does.
+CREATE MACRO local_ts(ts) AS (
+    CASE WHEN timezone('{tz}', timezone('{tz}', ts) - INTERVAL 1 HOUR) = ts
+         THEN timezone('{tz}', ts) - INTERVAL 1 HOUR
+         ELSE timezone('{tz}', ts)
+    END);
+
+CREATE TABLE tickets AS
+SELECT id,
+       local_ts(created_at)        AS created_at,
+       local_ts(first_response_at) AS first_response_at,
+       local_ts(solved_at)         AS solved_at,
+       priority, agent_id, escalated, contacts
+FROM read_csv('{data}/tickets.csv', header = true, auto_detect = false,
+    timestampformat = '%Y-%m-%d %H:%M:%S',
+    columns = {
+        'id': 'VARCHAR', 'created_at': 'TIMESTAMP', 'assigned_at': 'VARCHAR',
+        'first_response_at': 'TIMESTAMP', 'solved_at': 'TIMESTAMP',
+        'status': 'VARCHAR', 'channel': 'VARCHAR', 'priority': 'VARCHAR',
+        'agent_id': 'VARCHAR', 'team': 'VARCHAR', 'customer_id': 'VARCHAR',
+        'escalated': 'BOOLEAN', 'reopened': 'VARCHAR', 'contacts': 'INTEGER',
+        'handle_time': 'VARCHAR', 'help_center_resolvable': 'VARCHAR'});
+
+-- messages.created_at carries its offset (RFC 3339). rowid keeps file order,
+-- which breaks ties between messages of a ticket sent in the same second
+-- (kpi: windows are ordered by the time column, ties by row order).
+CREATE TABLE messages AS
+SELECT ticket_id, created_at, author_role, agent_id
+FROM read_csv('{data}/messages.csv', header = true, auto_detect = false,
+    columns = {
+        'id': 'VARCHAR', 'ticket_id': 'VARCHAR', 'created_at': 'TIMESTAMPTZ',
+        'author_role': 'VARCHAR', 'agent_id': 'VARCHAR', 'body': 'VARCHAR'});
+
+CREATE TABLE surveys AS
+SELECT local_ts(created_at) AS created_at, kind, score, agent_id
+FROM read_csv('{data}/surveys.csv', header = true, auto_detect = false,
+    timestampformat = '%Y-%m-%d %H:%M:%S',
+    columns = {
+        'id': 'VARCHAR', 'ticket_id': 'VARCHAR', 'customer_id': 'VARCHAR',
+        'agent_id': 'VARCHAR', 'channel': 'VARCHAR', 'created_at': 'TIMESTAMP',
+        'kind': 'VARCHAR', 'score': 'INTEGER'});
