@@ -373,7 +373,8 @@ impl Project {
             for ((a, acc), parts) in p.aggs.iter().zip(accs).zip(plugin_parts) {
                 let column = match acc {
                     Some(acc) => acc.evaluate().map_err(data_err)?,
-                    None => concat_columns(&agg_output(a), &parts).map_err(data_err)?,
+                    None => concat_columns(&agg_output(a), &parts.iter().collect::<Vec<_>>())
+                        .map_err(data_err)?,
                 };
                 agg_values.insert(id(*a), column);
             }
@@ -847,8 +848,8 @@ fn number_raw(col: &Column, i: usize, m: &CheckedMetric) -> Option<Number> {
 }
 
 /// Joins columns of one type end to end.
-fn concat_columns(ty: &Type, parts: &[Column]) -> Result<Column, String> {
-    let mut b = crate::kernels::Builder::new(ty, parts.iter().map(Column::len).sum());
+fn concat_columns(ty: &Type, parts: &[&Column]) -> Result<Column, String> {
+    let mut b = crate::kernels::Builder::new(ty, parts.iter().map(|c| c.len()).sum());
     for c in parts {
         for i in 0..c.len() {
             b.push(get(c, i))?;
@@ -868,14 +869,10 @@ fn concat(name: &str, mut parts: Vec<Table>, specs: &[ColumnSpec]) -> Table {
         columns: IndexMap::new(),
     };
     for s in specs {
-        let mut b = crate::kernels::Builder::new(&s.ty, parts.iter().map(|p| p.len).sum());
-        for p in &parts {
-            let c = &p.columns[&s.name];
-            for i in 0..c.len() {
-                b.push(get(c, i)).expect("same column type in every part");
-            }
-        }
-        out.columns.insert(s.name.clone(), b.finish());
+        let columns: Vec<&Column> = parts.iter().map(|p| &p.columns[&s.name]).collect();
+        let joined =
+            concat_columns(&s.ty, &columns).expect("every part has the column's declared type");
+        out.columns.insert(s.name.clone(), joined);
     }
     out.len = parts.iter().map(|p| p.len).sum();
     out
