@@ -65,3 +65,24 @@ pub fn temp_project(name: &str, files: &[(&str, &str)]) -> PathBuf {
     }
     dir
 }
+
+/// Runs `kpi ARGS` from the repository root (so paths in messages are
+/// stable), checks the exit code and that nothing panicked, and returns the
+/// output with a transcript for a snapshot: the command, its exit code and
+/// its stderr.
+pub fn kpi_transcript(args: &[&str], code: i32) -> (Out, String) {
+    let out = kpi_in(&root(), args);
+    let command = format!("kpi {}", args.join(" "));
+    assert_eq!(
+        out.code, code,
+        "{command}\nstdout:\n{}\nstderr:\n{}",
+        out.stdout, out.stderr
+    );
+    assert!(
+        !out.stderr.contains("panicked"),
+        "{command} panicked:\n{}",
+        out.stderr
+    );
+    let transcript = format!("$ {command}\nexit code: {}\n{}", out.code, out.stderr);
+    (out, transcript)
+}

@@ -8,7 +8,7 @@
 //! it (file, line and column; a caret under the offending text; a hint that
 //! helps). Messages that still read badly live in bad_error_messages.rs.
 
-use crate::common::{kpi_in, root, temp_project, Out};
+use crate::common::{kpi_in, kpi_transcript, root, temp_project, Out};
 
 /// Runs `kpi ARGS --project tests/fixtures/errors/NAME` from the repository
 /// root and checks the exit code (2: definitions or usage, 1: data).
@@ -16,20 +16,7 @@ fn kpi_errors(name: &str, args: &[&str], code: i32) -> (Out, String) {
     let project = format!("tests/fixtures/errors/{name}");
     let mut all = args.to_vec();
     all.extend(["--project", &project]);
-    let out = kpi_in(&root(), &all);
-    let command = format!("kpi {}", all.join(" "));
-    assert_eq!(
-        out.code, code,
-        "{command}\nstdout:\n{}\nstderr:\n{}",
-        out.stdout, out.stderr
-    );
-    assert!(
-        !out.stderr.contains("panicked"),
-        "{command} panicked:\n{}",
-        out.stderr
-    );
-    let transcript = format!("$ {command}\nexit code: {}\n{}", out.code, out.stderr);
-    (out, transcript)
+    kpi_transcript(&all, code)
 }
 
 /// `kpi_errors` for the snapshot alone.

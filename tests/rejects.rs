@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use crate::common::{csv_rows, fixture, kpi_in, root, temp_project, Out};
+use crate::common::{csv_rows, fixture, kpi_in, kpi_transcript, root, temp_project, Out};
 
 const METRICS: [&str; 3] = ["tickets", "contacts", "escalated"];
 
@@ -25,20 +25,7 @@ fn broken(kind: &str, args: &[&str], code: i32) -> (Out, String) {
     all.extend(METRICS);
     all.extend(args);
     all.extend(["--project", &project]);
-    let out = kpi_in(&root(), &all);
-    let command = format!("kpi {}", all.join(" "));
-    assert_eq!(
-        out.code, code,
-        "{command}\nstdout:\n{}\nstderr:\n{}",
-        out.stdout, out.stderr
-    );
-    assert!(
-        !out.stderr.contains("panicked"),
-        "{command} panicked:\n{}",
-        out.stderr
-    );
-    let transcript = format!("$ {command}\nexit code: {}\n{}", out.code, out.stderr);
-    (out, transcript)
+    kpi_transcript(&all, code)
 }
 
 /// (read, accepted, rejected) of each file in a JSON result's metadata.
