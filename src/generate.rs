@@ -34,6 +34,8 @@ use rand_chacha::ChaCha8Rng;
 
 /// Default number of tickets (the bundled example).
 pub const DEFAULT_TICKETS: u64 = 5000;
+/// Most tickets `kpi generate` makes (10x the largest benchmark).
+pub const MAX_TICKETS: u64 = 100_000_000;
 /// Default length of the range in calendar months.
 pub const DEFAULT_MONTHS: u32 = 4;
 /// Default first day of the range.
@@ -2485,8 +2487,12 @@ pub fn generate(opts: &GenOptions) -> io::Result<Summary> {
             opts.timezone
         ))
     })?;
-    if opts.tickets == 0 {
-        return Err(invalid("--tickets must be at least 1"));
+    // Bounded above too: sizes derived from it (customers, staff) overflowed
+    // a u64 near u64::MAX, and a run that large would not finish anyway.
+    if opts.tickets == 0 || opts.tickets > MAX_TICKETS {
+        return Err(invalid(format!(
+            "--tickets must be between 1 and {MAX_TICKETS}"
+        )));
     }
     if opts.months == 0 || opts.months > 120 {
         return Err(invalid("--months must be between 1 and 120"));

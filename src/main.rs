@@ -91,7 +91,27 @@ enum Command {
     Generate(generate::GenerateArgs),
 }
 
+/// Stack of the thread the command runs on. Formulas are bounded in depth
+/// (`kpi_dsl::MAX_DEPTH`, `MAX_CHAIN`), but the checker and the evaluator
+/// recurse over them with frames that are large in debug builds: at the
+/// limits they need more than a main thread's 8 MiB (1 MiB on Windows).
+/// The memory is reserved, not committed, until used.
+const STACK_SIZE: usize = 256 << 20;
+
 fn main() -> ExitCode {
+    match std::thread::Builder::new()
+        .name("kpi".into())
+        .stack_size(STACK_SIZE)
+        .spawn(cli_main)
+    {
+        // A panic has been reported by the hook; keep its exit code.
+        Ok(thread) => thread.join().unwrap_or(ExitCode::from(101)),
+        // No thread (a tight limit on virtual memory): run here.
+        Err(_) => cli_main(),
+    }
+}
+
+fn cli_main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -521,7 +541,31 @@ fn print_out(text: &str) {
 }
 
 /// Writes a file via a temporary file and a rename, so readers never see half a result.
+///
+/// Only regular files are replaced that way. An existing path that is
+/// neither a file nor a directory (`/dev/stdout`, a terminal, a pipe) is
+/// written to directly: renaming over it replaced the device node itself
+/// (`--output /dev/full` left a regular file in /dev when run as root). A
+/// symlink is followed, so the file it points at is replaced, not the link.
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Ok(meta) = std::fs::metadata(path) {
+        if !meta.is_file() && !meta.is_dir() {
+            let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
+            return f.write_all(bytes).and_then(|_| f.flush());
+        }
+    }
+    let resolved;
+    let path = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            // A dangling link: create the file it names.
+            resolved = std::fs::canonicalize(path).or_else(|_| {
+                let parent = path.parent().unwrap_or(Path::new(""));
+                std::fs::read_link(path).map(|t| parent.join(t))
+            })?;
+            resolved.as_path()
+        }
+        _ => path,
+    };
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

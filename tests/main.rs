@@ -3,6 +3,7 @@
 
 mod bad_error_messages;
 mod builtins;
+mod cli_corpus;
 mod common;
 mod design_card;
 mod errors;

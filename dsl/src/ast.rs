@@ -230,14 +230,16 @@ pub enum ExprKind {
 }
 
 /// Formats a duration in microseconds the way the language writes it.
+/// A negative duration gets a leading `-` (it printed as nothing before).
 pub fn format_duration(us: i64) -> String {
     if us == 0 {
         return "0s".into();
     }
-    let mut out = String::new();
-    let mut rest = us;
+    let sign = if us < 0 { "-" } else { "" };
+    let mut out = sign.to_string();
+    let mut rest = us.unsigned_abs();
     for (unit, size) in [
-        ("d", 86_400_000_000),
+        ("d", 86_400_000_000u64),
         ("h", 3_600_000_000),
         ("m", 60_000_000),
         ("s", 1_000_000),
@@ -250,7 +252,7 @@ pub fn format_duration(us: i64) -> String {
     }
     if rest > 0 {
         // Sub-millisecond durations cannot be written as literals; say it in seconds.
-        return format!("{}s", us as f64 / 1e6);
+        return format!("{sign}{}s", us.unsigned_abs() as f64 / 1e6);
     }
     out
 }
@@ -276,8 +278,12 @@ impl fmt::Display for Expr {
         match &self.kind {
             ExprKind::Int(v) => write!(f, "{v}"),
             ExprKind::Float(v) => {
-                if v.fract() == 0.0 && v.abs() < 1e15 {
-                    write!(f, "{v:.1}")
+                // A whole float must keep a `.` or an exponent to stay a
+                // float: `{v}` printed 1e20 as 100000000000000000000, which
+                // reads back as an integer (out of range, or an Int below
+                // i64::MAX). Debug prints 3.0, 1000000000000000.0, 1e20.
+                if v.fract() == 0.0 {
+                    write!(f, "{v:?}")
                 } else {
                     write!(f, "{v}")
                 }
@@ -298,7 +304,12 @@ impl fmt::Display for Expr {
             }
             ExprKind::Ident(n) => f.write_str(n),
             ExprKind::Field(e, name) => {
-                write_operand(f, e, 8)?;
+                // A column named `params` or `period` is bracketed: written
+                // bare, `params.x` would read back as a parameter.
+                match &e.kind {
+                    ExprKind::Ident(n) if n == "params" || n == "period" => write!(f, "({e})")?,
+                    _ => write_operand(f, e, 8)?,
+                }
                 write!(f, ".{}", name.name)
             }
             ExprKind::Index(e, i) => {
@@ -420,5 +431,69 @@ fn write_operand(f: &mut fmt::Formatter<'_>, e: &Expr, min: u8) -> fmt::Result {
         write!(f, "({e})")
     } else {
         write!(f, "{e}")
+    }
+}
+
+impl Expr {
+    /// The direct subexpressions, in source order.
+    pub fn children(&self) -> Vec<&Expr> {
+        match &self.kind {
+            ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Duration(_)
+            | ExprKind::Str(_)
+            | ExprKind::Bool(_)
+            | ExprKind::Null
+            | ExprKind::Ident(_)
+            | ExprKind::Param(_)
+            | ExprKind::Period(_) => Vec::new(),
+            ExprKind::List(items) => items.iter().collect(),
+            ExprKind::Field(e, _)
+            | ExprKind::Neg(e)
+            | ExprKind::Not(e)
+            | ExprKind::IsNull { expr: e, .. } => vec![e],
+            ExprKind::Index(a, b)
+            | ExprKind::Binary(_, a, b)
+            | ExprKind::In {
+                expr: a, list: b, ..
+            }
+            | ExprKind::Window {
+                value: a, key: b, ..
+            } => vec![a, b],
+            ExprKind::Between { expr, low, high } => vec![expr, low, high],
+            ExprKind::If {
+                branches,
+                otherwise,
+            } => branches
+                .iter()
+                .flat_map(|(c, v)| [c, v])
+                .chain([&**otherwise])
+                .collect(),
+            ExprKind::Aggregate(a) => {
+                let mut out = Vec::new();
+                if let Some(Axis::Expr(e)) = &a.axis {
+                    out.push(&**e);
+                }
+                out.extend(a.arg.as_deref());
+                out.extend(a.extra.as_deref());
+                if let Some((_, args)) = &a.plugin {
+                    out.extend(args);
+                }
+                out.extend(a.filter.as_deref());
+                out
+            }
+            ExprKind::Call { args, .. } => args.iter().collect(),
+        }
+    }
+
+    /// The height of the tree (a leaf is 1). Trees from [`crate::parse`]
+    /// are at most [`crate::MAX_CHAIN`] + 1 high, so this recursion is bounded.
+    pub fn depth(&self) -> usize {
+        1 + self
+            .children()
+            .into_iter()
+            .map(Expr::depth)
+            .max()
+            .unwrap_or(0)
     }
 }

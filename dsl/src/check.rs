@@ -171,7 +171,33 @@ struct Checker<'a> {
     /// `refs[i]` is where metric `stack[i]` names `stack[i + 1]`.
     refs: Vec<Span>,
     diags: Vec<Diagnostic>,
+    /// The size of each checked metric's tree with the metrics it refers
+    /// to expanded in it (the IR copies them in, see `K::Metric`).
+    expanded: HashMap<String, Expanded>,
+    /// For each metric in `stack`, what its references expanded so far.
+    expanding: Vec<Expanded>,
+    /// Nodes of every checked metric's expanded tree, all together.
+    total_nodes: usize,
 }
+
+/// Bounds on an expanded tree: its nodes, and its height.
+#[derive(Clone, Copy, Debug, Default)]
+struct Expanded {
+    nodes: usize,
+    depth: usize,
+}
+
+/// The IR copies a referenced metric's tree into every metric that names it,
+/// so without bounds a chain of metrics grows the trees (and the recursion
+/// over them) without end, and `m2 = m1 + m1`, `m3 = m2 + m2`, ... doubles
+/// them: 25 such lines took 18 GB. A metric may name metrics at most
+/// `MAX_REFERENCE_DEPTH` deep, its expanded tree may hold at most
+/// `MAX_EXPANDED_NODES` nodes and be `MAX_EXPANDED_DEPTH` high, and all the
+/// expanded trees together at most `MAX_TOTAL_NODES` nodes.
+pub const MAX_REFERENCE_DEPTH: usize = 64;
+pub const MAX_EXPANDED_NODES: usize = 20_000;
+pub const MAX_EXPANDED_DEPTH: usize = 1_024;
+pub const MAX_TOTAL_NODES: usize = 2_000_000;
 
 /// Resolves and type-checks every definition against the schema.
 pub fn check(defs: &Definitions, schema: &Schema) -> Checked {
@@ -182,6 +208,9 @@ pub fn check(defs: &Definitions, schema: &Schema) -> Checked {
         stack: Vec::new(),
         refs: Vec::new(),
         diags: Vec::new(),
+        expanded: HashMap::new(),
+        expanding: Vec::new(),
+        total_nodes: 0,
     };
     for m in &defs.metrics {
         match c.defs.get_mut(&m.id) {
@@ -384,10 +413,12 @@ impl<'a> Checker<'a> {
         let def = self.defs[id].0;
         self.state.insert(id.to_string(), State::InProgress);
         self.stack.push(id.to_string());
+        self.expanding.push(Expanded::default());
         let result = match crate::parse::parse(&def.formula, def.formula_src) {
             Err(d) => self.error(d),
             Ok(ast) => {
                 let e = self.expr(&ast, Scope::Metric);
+                let e = self.bound_expansion(id, def, &ast, e);
                 match e {
                     Some(e)
                         if !matches!(
@@ -414,9 +445,77 @@ impl<'a> Checker<'a> {
             }
         };
         self.stack.pop();
+        self.expanding.pop();
         self.state
             .insert(id.to_string(), State::Done(result.clone()));
         result
+    }
+
+    /// Measures metric `id`'s expanded tree `e` and refuses it past the
+    /// bounds (see [`MAX_EXPANDED_NODES`]).
+    fn bound_expansion(
+        &mut self,
+        id: &str,
+        def: &MetricDef,
+        ast: &ast::Expr,
+        e: Checked1,
+    ) -> Checked1 {
+        let e = e?;
+        let refs = self.expanding.last().copied().unwrap_or_default();
+        // The references were bounded as they were expanded, so this walk
+        // is bounded too.
+        let mut nodes = 0;
+        e.walk(&mut |_| nodes += 1);
+        let depth = ast.depth() + refs.depth;
+        self.total_nodes += nodes;
+        let too_large = if nodes > MAX_EXPANDED_NODES || depth > MAX_EXPANDED_DEPTH {
+            Some(format!(
+                "with the metrics it refers to written out, metric `{id}` has {nodes} nodes, \
+                 up to {depth} levels deep (at most {MAX_EXPANDED_NODES} nodes, \
+                 {MAX_EXPANDED_DEPTH} levels)"
+            ))
+        } else if self.total_nodes > MAX_TOTAL_NODES {
+            Some(format!(
+                "with the metrics they refer to written out, the metrics up to `{id}` have more \
+                 than {MAX_TOTAL_NODES} nodes in all"
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = too_large {
+            return self.error(
+                Diagnostic::new(codes::TOO_DEEP, message)
+                    .label(def.id_span, "defined here")
+                    .hint("a metric copies the formulas of the metrics it names; name fewer, or split the chain"),
+            );
+        }
+        self.expanded
+            .insert(id.to_string(), Expanded { nodes, depth });
+        Some(e)
+    }
+
+    /// Counts a referenced metric's expanded tree `m` into the metric being
+    /// checked; `None` (and a diagnostic at the reference) past the bound.
+    fn expand(&mut self, m: Expanded, span: Span) -> Option<()> {
+        let budget = self.expanding.last_mut()?;
+        budget.nodes += m.nodes;
+        budget.depth = budget.depth.max(m.depth);
+        if budget.nodes <= MAX_EXPANDED_NODES {
+            return Some(());
+        }
+        let id = self.stack.last().cloned().unwrap_or_default();
+        self.diags.push(
+            Diagnostic::at(
+                codes::TOO_DEEP,
+                span,
+                format!(
+                    "with the metrics it refers to written out, metric `{id}` has more than \
+                     {MAX_EXPANDED_NODES} nodes"
+                ),
+            )
+            .hint("a metric copies the formulas of the metrics it names; name fewer, or split the chain"),
+        );
+        None
     }
 
     fn column_type(&self, table: &str, column: &str) -> Option<&'a Type> {
@@ -1019,10 +1118,33 @@ impl<'a> Checker<'a> {
                         d.hint("a metric cannot refer to itself, directly or through others"),
                     );
                 }
+                if self.stack.len() >= MAX_REFERENCE_DEPTH {
+                    return self.error(
+                        Diagnostic::at(
+                            codes::TOO_DEEP,
+                            span,
+                            format!(
+                                "metrics refer to metrics more than {MAX_REFERENCE_DEPTH} deep here"
+                            ),
+                        )
+                        .hint("a metric copies the formulas of the metrics it names; shorten the chain"),
+                    );
+                }
+                // A metric checked before is measured: refuse before
+                // copying it in when it would make this one too large.
+                let measured = self.expanded.get(name).copied();
+                if let Some(m) = measured {
+                    self.expand(m, span)?;
+                }
                 self.refs.push(span);
                 let inner = self.metric(name);
                 self.refs.pop();
                 let inner = inner?;
+                if measured.is_none() {
+                    // Checked just now, depth-first.
+                    let m = self.expanded.get(name).copied().unwrap_or_default();
+                    self.expand(m, span)?;
+                }
                 let ty = inner.ty.clone();
                 Some(node(
                     K::Metric {

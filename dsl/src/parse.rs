@@ -33,58 +33,81 @@ pub fn parse(text: &str, src: SrcId) -> Result<Expr, Diagnostic> {
     Ok(e)
 }
 
+/// Bounds the nesting pest will recurse into: brackets and `if ... end`.
+/// A small lexer that agrees with the grammar on what is code: brackets and
+/// keywords inside strings and `#` comments do not count, and `end` after a
+/// `.` is a name (`period.end`), not the keyword (counting it let a formula
+/// unwind the count while nesting `if`s, and a `"` in a comment hid every
+/// later bracket).
 fn check_nesting(text: &str, src: SrcId) -> Result<(), Diagnostic> {
+    let too_deep = |what: &str, levels: &str, at: usize, len: usize| {
+        Diagnostic::at(
+            codes::TOO_DEEP,
+            Span::new(src, at, at + len),
+            format!("{what} nested too deeply"),
+        )
+        .hint(format!(
+            "at most {MAX_DEPTH} levels of {levels} are allowed"
+        ))
+    };
+    let bytes = text.as_bytes();
     let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut word_start = None;
-    for (i, c) in text.char_indices() {
-        // `if ... end` nests like a bracket.
-        if !in_string && (c.is_ascii_alphanumeric() || c == '_') {
-            word_start.get_or_insert(i);
-            continue;
-        }
-        if let Some(w) = word_start.take() {
-            match &text[w..i] {
-                "if" => depth += 1,
-                "end" => depth = depth.saturating_sub(1),
-                _ => {}
-            }
-            if depth > MAX_DEPTH {
-                return Err(Diagnostic::at(
-                    codes::TOO_DEEP,
-                    Span::new(src, w, i),
-                    "`if` nested too deeply",
-                )
-                .hint(format!("at most {MAX_DEPTH} levels of nesting are allowed")));
-            }
-        }
-        if in_string {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
+    // Whether the last token was a `.`: the word after it is a name.
+    let mut after_dot = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
         match c {
-            '"' => in_string = true,
-            '(' | '[' => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return Err(Diagnostic::at(
-                        codes::TOO_DEEP,
-                        Span::new(src, i, i + 1),
-                        "brackets nested too deeply",
-                    )
-                    .hint(format!(
-                        "at most {MAX_DEPTH} levels of brackets are allowed"
-                    )));
+            b' ' | b'\t' | b'\r' | b'\n' => i += 1,
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
                 }
             }
-            ')' | ']' => depth = depth.saturating_sub(1),
-            _ => {}
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+                after_dot = false;
+            }
+            c if c.is_ascii_alphanumeric() || c == b'_' => {
+                let w = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                if !after_dot {
+                    match &text[w..i] {
+                        "if" => {
+                            depth += 1;
+                            if depth > MAX_DEPTH {
+                                return Err(too_deep("`if`", "nesting", w, 2));
+                            }
+                        }
+                        "end" => depth = depth.saturating_sub(1),
+                        _ => {}
+                    }
+                }
+                after_dot = false;
+            }
+            b'(' | b'[' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(too_deep("brackets", "brackets", i, 1));
+                }
+                i += 1;
+                after_dot = false;
+            }
+            b')' | b']' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+                after_dot = false;
+            }
+            _ => {
+                after_dot = c == b'.';
+                i += 1;
+            }
         }
     }
     Ok(())
@@ -154,6 +177,19 @@ fn syntax_error(e: pest::error::Error<Rule>, text: &str, src: SrcId) -> Diagnost
         pest::error::InputLocation::Pos(p) => p,
         pest::error::InputLocation::Span((s, _)) => s,
     };
+    // pest's own guard: it stops with "stack limit reached" when less than
+    // 64 KiB of stack is left (a thread with a small stack, deep in the
+    // checker), rather than overflow. Not a syntax error: say so.
+    if let pest::error::ErrorVariant::CustomError { message } = &e.variant {
+        return Diagnostic::new(
+            codes::TOO_DEEP,
+            format!("the formula could not be parsed: {message}"),
+        )
+        .label(Span::new(src, 0, text.len()), "in this formula")
+        .hint(
+            "too little stack was left to parse it; nest less, or name fewer metrics in a chain",
+        );
+    }
     let found = token_at(&text[pos..]);
     let at_end = text[pos..].trim().is_empty();
     let found_desc = if at_end {
@@ -364,143 +400,162 @@ impl Builder {
 
     /// Builds an expression and reports its depth (the longest path to a
     /// leaf), computed while building so no later walk can overflow.
+    ///
+    /// Each construct has its own method and the levels of the grammar that
+    /// hold a single child are skipped in a loop: a frame per grammar level
+    /// (eleven per bracket) made a debug build overflow a 2 MiB stack at
+    /// eight nested brackets.
     fn expr(&self, p: Pair<Rule>) -> Built {
+        let p = skip_single(p);
         match p.as_rule() {
-            Rule::expr | Rule::paren => self.expr(p.into_inner().next().expect("inner expression")),
             Rule::or_expr | Rule::and_expr | Rule::sum_expr | Rule::prod_expr => self.chain(p),
-            Rule::not_expr => {
-                let span = self.span(&p);
-                let mut nots = 0;
-                let mut inner = None;
-                for q in p.into_inner() {
-                    match q.as_rule() {
-                        Rule::not_op => nots += 1,
-                        _ => inner = Some(q),
-                    }
-                }
-                too_deep(nots, span)?;
-                let (mut e, mut d) = self.expr(inner.expect("not_expr operand"))?;
-                for _ in 0..nots {
-                    e = Self::mk(ExprKind::Not(Box::new(e)), span);
-                    d += 1;
-                }
-                Ok((e, d))
-            }
-            Rule::cmp_expr => {
-                let span = self.span(&p);
-                let mut it = p.into_inner();
-                let (left, dl) = self.expr(it.next().expect("comparison operand"))?;
-                let Some(tail) = it.next() else {
-                    return Ok((left, dl));
-                };
-                let tail_rule = tail.as_rule();
-                let mut parts = tail.into_inner();
-                let kind = match tail_rule {
-                    Rule::cmp_binary => {
-                        let op = match parts.next().expect("cmp_op").as_str() {
-                            "==" => BinOp::Eq,
-                            "!=" => BinOp::Ne,
-                            "<" => BinOp::Lt,
-                            "<=" => BinOp::Le,
-                            ">" => BinOp::Gt,
-                            _ => BinOp::Ge,
-                        };
-                        let (r, dr) = self.expr(parts.next().expect("right operand"))?;
-                        return Ok((
-                            Self::mk(ExprKind::Binary(op, Box::new(left), Box::new(r)), span),
-                            dl.max(dr) + 1,
-                        ));
-                    }
-                    Rule::is_null => ExprKind::IsNull {
-                        expr: Box::new(left),
-                        negated: false,
-                    },
-                    Rule::is_not_null => ExprKind::IsNull {
-                        expr: Box::new(left),
-                        negated: true,
-                    },
-                    Rule::in_list | Rule::not_in => {
-                        let list = parts
-                            .find(|q| q.as_rule() == Rule::sum_expr)
-                            .expect("in operand");
-                        let (l, dr) = self.expr(list)?;
-                        let negated = tail_rule == Rule::not_in;
-                        return Ok((
-                            Self::mk(
-                                ExprKind::In {
-                                    expr: Box::new(left),
-                                    list: Box::new(l),
-                                    negated,
-                                },
-                                span,
-                            ),
-                            dl.max(dr) + 1,
-                        ));
-                    }
-                    Rule::between => {
-                        let mut ops = parts.filter(|q| q.as_rule() == Rule::sum_expr);
-                        let (low, d1) = self.expr(ops.next().expect("between low"))?;
-                        let (high, d2) = self.expr(ops.next().expect("between high"))?;
-                        let kind = ExprKind::Between {
-                            expr: Box::new(left),
-                            low: Box::new(low),
-                            high: Box::new(high),
-                        };
-                        return Ok((Self::mk(kind, span), dl.max(d1).max(d2) + 1));
-                    }
-                    r => unreachable!("comparison tail {r:?}"),
-                };
-                Ok((Self::mk(kind, span), dl + 1))
-            }
-            Rule::unary_expr => {
-                let span = self.span(&p);
-                let mut negs = 0;
-                let mut inner = None;
-                for q in p.into_inner() {
-                    match q.as_rule() {
-                        Rule::neg_op => negs += 1,
-                        _ => inner = Some(q),
-                    }
-                }
-                too_deep(negs, span)?;
-                let (mut e, mut d) = self.expr(inner.expect("unary operand"))?;
-                for _ in 0..negs {
-                    // Fold `-literal` into the literal so printing round-trips.
-                    e = match e.kind {
-                        ExprKind::Int(v) if v > 0 => Self::mk(ExprKind::Int(-v), span),
-                        ExprKind::Float(v) if v > 0.0 => Self::mk(ExprKind::Float(-v), span),
-                        kind => {
-                            d += 1;
-                            Self::mk(ExprKind::Neg(Box::new(Expr { kind, span: e.span })), span)
-                        }
-                    };
-                }
-                Ok((e, d))
-            }
-            Rule::postfix_expr => {
-                let mut it = p.into_inner();
-                let (mut e, mut d) = self.expr(it.next().expect("postfix primary"))?;
-                for q in it {
-                    let span = e.span.to(self.span(&q));
-                    match q.as_rule() {
-                        Rule::field => {
-                            let name = self.ident(q.into_inner().next().expect("field name"));
-                            e = Self::mk(ExprKind::Field(Box::new(e), name), span);
-                        }
-                        _ => {
-                            let (i, di) =
-                                self.expr(q.into_inner().next().expect("index expression"))?;
-                            d = d.max(di);
-                            e = Self::mk(ExprKind::Index(Box::new(e), Box::new(i)), span);
-                        }
-                    }
-                    d += 1;
-                    too_deep(d, e.span)?;
-                }
-                Ok((e, d))
-            }
+            Rule::not_expr => self.not_expr(p),
+            Rule::cmp_expr => self.cmp_expr(p),
+            Rule::unary_expr => self.unary_expr(p),
+            Rule::postfix_expr => self.postfix_expr(p),
             _ => self.primary(p),
         }
+    }
+
+    /// `not not x`.
+    fn not_expr(&self, p: Pair<Rule>) -> Built {
+        let span = self.span(&p);
+        let mut nots = 0;
+        let mut inner = None;
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::not_op => nots += 1,
+                _ => inner = Some(q),
+            }
+        }
+        too_deep(nots, span)?;
+        let (mut e, mut d) = self.expr(inner.expect("not_expr operand"))?;
+        for _ in 0..nots {
+            e = Self::mk(ExprKind::Not(Box::new(e)), span);
+            d += 1;
+            // The operand's depth adds to the count of `not`s.
+            too_deep(d, span)?;
+        }
+        Ok((e, d))
+    }
+
+    /// A comparison, `is null`, `in` or `between` after a sum.
+    fn cmp_expr(&self, p: Pair<Rule>) -> Built {
+        let span = self.span(&p);
+        let mut it = p.into_inner();
+        let (left, dl) = self.expr(it.next().expect("comparison operand"))?;
+        let Some(tail) = it.next() else {
+            return Ok((left, dl));
+        };
+        let tail_rule = tail.as_rule();
+        let mut parts = tail.into_inner();
+        let kind = match tail_rule {
+            Rule::cmp_binary => {
+                let op = match parts.next().expect("cmp_op").as_str() {
+                    "==" => BinOp::Eq,
+                    "!=" => BinOp::Ne,
+                    "<" => BinOp::Lt,
+                    "<=" => BinOp::Le,
+                    ">" => BinOp::Gt,
+                    _ => BinOp::Ge,
+                };
+                let (r, dr) = self.expr(parts.next().expect("right operand"))?;
+                return Ok((
+                    Self::mk(ExprKind::Binary(op, Box::new(left), Box::new(r)), span),
+                    dl.max(dr) + 1,
+                ));
+            }
+            Rule::is_null => ExprKind::IsNull {
+                expr: Box::new(left),
+                negated: false,
+            },
+            Rule::is_not_null => ExprKind::IsNull {
+                expr: Box::new(left),
+                negated: true,
+            },
+            Rule::in_list | Rule::not_in => {
+                let list = parts
+                    .find(|q| q.as_rule() == Rule::sum_expr)
+                    .expect("in operand");
+                let (l, dr) = self.expr(list)?;
+                let negated = tail_rule == Rule::not_in;
+                return Ok((
+                    Self::mk(
+                        ExprKind::In {
+                            expr: Box::new(left),
+                            list: Box::new(l),
+                            negated,
+                        },
+                        span,
+                    ),
+                    dl.max(dr) + 1,
+                ));
+            }
+            Rule::between => {
+                let mut ops = parts.filter(|q| q.as_rule() == Rule::sum_expr);
+                let (low, d1) = self.expr(ops.next().expect("between low"))?;
+                let (high, d2) = self.expr(ops.next().expect("between high"))?;
+                let kind = ExprKind::Between {
+                    expr: Box::new(left),
+                    low: Box::new(low),
+                    high: Box::new(high),
+                };
+                return Ok((Self::mk(kind, span), dl.max(d1).max(d2) + 1));
+            }
+            r => unreachable!("comparison tail {r:?}"),
+        };
+        Ok((Self::mk(kind, span), dl + 1))
+    }
+
+    /// `-x`; a minus before a positive literal is folded into it.
+    fn unary_expr(&self, p: Pair<Rule>) -> Built {
+        let span = self.span(&p);
+        let mut negs = 0;
+        let mut inner = None;
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::neg_op => negs += 1,
+                _ => inner = Some(q),
+            }
+        }
+        too_deep(negs, span)?;
+        let (mut e, mut d) = self.expr(inner.expect("unary operand"))?;
+        for _ in 0..negs {
+            // Fold `-literal` into the literal so printing round-trips.
+            e = match e.kind {
+                ExprKind::Int(v) if v > 0 => Self::mk(ExprKind::Int(-v), span),
+                ExprKind::Float(v) if v > 0.0 => Self::mk(ExprKind::Float(-v), span),
+                kind => {
+                    d += 1;
+                    Self::mk(ExprKind::Neg(Box::new(Expr { kind, span: e.span })), span)
+                }
+            };
+            too_deep(d, span)?;
+        }
+        Ok((e, d))
+    }
+
+    /// `x.field` and `x[index]` chains.
+    fn postfix_expr(&self, p: Pair<Rule>) -> Built {
+        let mut it = p.into_inner();
+        let (mut e, mut d) = self.expr(it.next().expect("postfix primary"))?;
+        for q in it {
+            let span = e.span.to(self.span(&q));
+            match q.as_rule() {
+                Rule::field => {
+                    let name = self.ident(q.into_inner().next().expect("field name"));
+                    e = Self::mk(ExprKind::Field(Box::new(e), name), span);
+                }
+                _ => {
+                    let (i, di) = self.expr(q.into_inner().next().expect("index expression"))?;
+                    d = d.max(di);
+                    e = Self::mk(ExprKind::Index(Box::new(e), Box::new(i)), span);
+                }
+            }
+            d += 1;
+            too_deep(d, e.span)?;
+        }
+        Ok((e, d))
     }
 
     /// Left-associative chains of one precedence level.
@@ -630,20 +685,38 @@ impl Builder {
             Rule::aggregate | Rule::plugin_aggregate => self.aggregate(p),
             Rule::window => {
                 let mut it = p.into_inner();
-                let func = if it.next().expect("window name").as_str() == "prev" {
-                    WindowFunc::Prev
+                let name = self.ident(it.next().expect("window name"));
+                let mut args = Vec::new();
+                let mut by = false;
+                let mut d = 0;
+                for q in it {
+                    if q.as_rule() == Rule::kw_by {
+                        by = true;
+                        continue;
+                    }
+                    let (e, de) = self.expr(q)?;
+                    d = d.max(de);
+                    args.push(e);
+                }
+                // The grammar gives `by` exactly one value before it and one
+                // key after; without `by` it is a call of that name.
+                let kind = if by && args.len() == 2 {
+                    let key = args.pop().expect("window key");
+                    let value = args.pop().expect("window value");
+                    let func = if name.name == "prev" {
+                        WindowFunc::Prev
+                    } else {
+                        WindowFunc::Next
+                    };
+                    ExprKind::Window {
+                        func,
+                        value: Box::new(value),
+                        key: Box::new(key),
+                    }
                 } else {
-                    WindowFunc::Next
+                    ExprKind::Call { name, args }
                 };
-                let mut exprs = it.filter(|q| q.as_rule() == Rule::expr);
-                let (value, d1) = self.expr(exprs.next().expect("window value"))?;
-                let (key, d2) = self.expr(exprs.next().expect("window key"))?;
-                let kind = ExprKind::Window {
-                    func,
-                    value: Box::new(value),
-                    key: Box::new(key),
-                };
-                Ok((Self::mk(kind, span), d1.max(d2) + 1))
+                Ok((Self::mk(kind, span), d + 1))
             }
             Rule::call => {
                 let mut it = p.into_inner();
@@ -666,8 +739,8 @@ impl Builder {
         let is_plugin = p.as_rule() == Rule::plugin_aggregate;
         let mut it = p.into_inner();
         let name = it.next().expect("aggregate name");
-        let plugin_name = is_plugin.then(|| self.ident(name.clone()));
-        let func = if is_plugin {
+        let mut plugin_name = is_plugin.then(|| self.ident(name.clone()));
+        let mut func = if is_plugin {
             AggFunc::Plugin
         } else {
             AggFunc::from_name(name.as_str()).expect("grammar lists only aggregates")
@@ -698,14 +771,22 @@ impl Builder {
                     plugin_args.push(a);
                 }
                 Rule::agg_arg => {
-                    let mut exprs = q.into_inner();
-                    let (a, d) = self.expr(exprs.next().expect("aggregate argument"))?;
-                    depth = depth.max(d);
-                    arg = Some(Box::new(a));
-                    if let Some(x) = exprs.next() {
-                        let (x, d) = self.expr(x)?;
+                    for x in q.into_inner() {
+                        let (a, d) = self.expr(x)?;
                         depth = depth.max(d);
-                        extra = Some(Box::new(x));
+                        plugin_args.push(a);
+                    }
+                    // A built-in aggregate takes one argument, two for
+                    // `percentile`; with more it is a plugin's aggregate of
+                    // that name (the grammar no longer tries that form for
+                    // built-in names, see grammar.pest).
+                    if plugin_args.len() <= 2 {
+                        let mut args = std::mem::take(&mut plugin_args).into_iter();
+                        arg = args.next().map(Box::new);
+                        extra = args.next().map(Box::new);
+                    } else {
+                        func = AggFunc::Plugin;
+                        plugin_name = Some(self.ident(name.clone()));
                     }
                 }
                 _ => {
@@ -729,6 +810,33 @@ impl Builder {
             plugin: plugin_name.map(|n| (n, plugin_args)),
         };
         Ok((Self::mk(ExprKind::Aggregate(agg), span), depth + 1))
+    }
+}
+
+/// Descends through the levels of the grammar that hold one child and add
+/// nothing to the tree (`expr`, brackets, a chain of one operand, a
+/// comparison without its tail...), without recursing.
+fn skip_single(mut p: Pair<'_, Rule>) -> Pair<'_, Rule> {
+    loop {
+        match p.as_rule() {
+            Rule::expr
+            | Rule::paren
+            | Rule::or_expr
+            | Rule::and_expr
+            | Rule::not_expr
+            | Rule::cmp_expr
+            | Rule::sum_expr
+            | Rule::prod_expr
+            | Rule::unary_expr
+            | Rule::postfix_expr => {
+                let mut inner = p.clone().into_inner();
+                match (inner.next(), inner.next()) {
+                    (Some(only), None) => p = only,
+                    _ => return p,
+                }
+            }
+            _ => return p,
+        }
     }
 }
 
@@ -873,6 +981,23 @@ mod tests {
         );
         let e = parse("a % b", 0).unwrap_err();
         assert!(e.hint.unwrap().contains("unit"));
+    }
+
+    /// pest stops with "stack limit reached" when less than 64 KiB of stack
+    /// is left, rather than overflow: reported as too deep, not as a syntax
+    /// error at the first token.
+    #[test]
+    fn pest_stack_limit_is_not_a_syntax_error() {
+        let text = "m1 + 1";
+        let e = pest::error::Error::<Rule>::new_from_pos(
+            pest::error::ErrorVariant::CustomError {
+                message: "stack limit reached".into(),
+            },
+            pest::Position::from_start(text),
+        );
+        let d = syntax_error(e, text, 0);
+        assert_eq!(d.code, codes::TOO_DEEP);
+        assert!(d.message.contains("stack limit reached"), "{}", d.message);
     }
 
     #[test]

@@ -68,9 +68,16 @@ pub fn load(path: &Path) -> Result<Plugin, String> {
     if !path.exists() {
         return Err(format!("plugin {shown}: no such file"));
     }
+    // A bare file name would make the system loader search its library path
+    // (and maybe load another library of that name): load the file named.
+    let file = if path.components().count() == 1 {
+        Path::new(".").join(path)
+    } else {
+        path.to_path_buf()
+    };
     // SAFETY: loading a library runs its initialisers; a plugin is trusted
     // code the user named. It is never unloaded (see the module docs).
-    let lib = unsafe { libloading::Library::new(path) }
+    let lib = unsafe { libloading::Library::new(&file) }
         .map_err(|e| format!("plugin {shown}: not a loadable library ({e})"))?;
     let lib: &'static libloading::Library = Box::leak(Box::new(lib));
     // SAFETY: the symbol's type is the ABI's entry point type; a library that
