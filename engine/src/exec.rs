@@ -119,21 +119,38 @@ impl<'a> Exec<'a> {
             return Ok(p.clone());
         }
         let rel = &self.schema.tables[table].relations[relation];
-        let parent_keys = self.column(&rel.table, &rel.key)?;
-        let mut index: HashMap<String, u32> = HashMap::with_capacity(parent_keys.len());
-        for i in 0..parent_keys.len() {
-            if let Some(k) = kernels::key_text(get(parent_keys, i)) {
-                if index.insert(k.clone(), i as u32).is_some() {
-                    return Err(format!(
-                        "table `{}` has the key {} = `{k}` more than once, so `{table}.{relation}` cannot tell which row is meant",
-                        rel.table, rel.key
-                    ));
-                }
+        // Keys are compared through their distinct values: one hash lookup
+        // per distinct child key, not one String per row.
+        let (parent_ids, parent_texts) = key_ids(self.column(&rel.table, &rel.key)?);
+        let mut row_of = vec![u32::MAX; parent_texts.len()];
+        for (i, id) in parent_ids.iter().enumerate() {
+            let Some(id) = *id else { continue };
+            if row_of[id as usize] != u32::MAX {
+                return Err(format!(
+                    "table `{}` has the key {} = `{}` more than once, so `{table}.{relation}` cannot tell which row is meant",
+                    rel.table, rel.key, parent_texts[id as usize]
+                ));
             }
+            row_of[id as usize] = i as u32;
         }
-        let child_keys = self.column(table, &rel.column)?;
-        let out: Vec<Option<u32>> = (0..child_keys.len())
-            .map(|i| kernels::key_text(get(child_keys, i)).and_then(|k| index.get(&k).copied()))
+        let by_text: HashMap<&str, u32> = parent_texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (&**t, i as u32))
+            .collect();
+        let (child_ids, child_texts) = key_ids(self.column(table, &rel.column)?);
+        let translate: Vec<Option<u32>> = child_texts
+            .iter()
+            .map(|t| {
+                by_text
+                    .get(&**t)
+                    .map(|&p| row_of[p as usize])
+                    .filter(|&r| r != u32::MAX)
+            })
+            .collect();
+        let out: Vec<Option<u32>> = child_ids
+            .iter()
+            .map(|id| id.and_then(|id| translate[id as usize]))
             .collect();
         let out = Rc::new(out);
         self.parents.borrow_mut().insert(key, out.clone());
@@ -531,6 +548,33 @@ impl<'a> Exec<'a> {
             .map(|i| i as u32)
             .collect())
     }
+}
+
+/// Each row's key as an index into the column's distinct key texts (`None`
+/// for null). Strings already are: their dictionary codes. Other key types
+/// (int ids) are compared by their text, so `12` and `"12"` meet.
+fn key_ids(c: &Column) -> (Vec<Option<u32>>, std::sync::Arc<Vec<std::sync::Arc<str>>>) {
+    if let crate::column::Data::Str(s) = &c.data {
+        let ids = (0..c.len())
+            .map(|i| c.is_valid(i).then(|| s.codes[i]))
+            .collect();
+        return (ids, s.dict.clone());
+    }
+    let mut b = crate::column::StrBuilder::with_capacity(c.len());
+    let mut valid = Vec::with_capacity(c.len());
+    for i in 0..c.len() {
+        let text = kernels::key_text(get(c, i));
+        valid.push(text.is_some());
+        b.push(text.as_deref().unwrap_or(""));
+    }
+    let s = b.finish();
+    let ids = s
+        .codes
+        .iter()
+        .zip(valid)
+        .map(|(&code, v)| v.then_some(code))
+        .collect();
+    (ids, s.dict)
 }
 
 /// The result type the checker planned for an aggregate.
