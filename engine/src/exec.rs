@@ -553,7 +553,7 @@ impl<'a> Exec<'a> {
 /// Each row's key as an index into the column's distinct key texts (`None`
 /// for null). Strings already are: their dictionary codes. Other key types
 /// (int ids) are compared by their text, so `12` and `"12"` meet.
-fn key_ids(c: &Column) -> (Vec<Option<u32>>, std::sync::Arc<Vec<std::sync::Arc<str>>>) {
+pub(crate) fn key_ids(c: &Column) -> (Vec<Option<u32>>, std::sync::Arc<Vec<std::sync::Arc<str>>>) {
     if let crate::column::Data::Str(s) = &c.data {
         let ids = (0..c.len())
             .map(|i| c.is_valid(i).then(|| s.codes[i]))

@@ -670,39 +670,87 @@ impl GroupKeys {
     ) -> Result<Vec<u32>, String> {
         let t = exec.table(table)?;
         let all: Vec<u32> = (0..t.len as u32).collect();
-        let mut cols: Vec<Vec<Option<String>>> = Vec::new();
+        // Per dimension: each row's value as an index into that dimension's
+        // distinct values (the last index is null), so a group key is built
+        // once per distinct combination, not once per row.
+        let mut dims: Vec<(Vec<u32>, Vec<Option<String>>)> = Vec::new();
         for d in by {
-            let values = match p.dimension_of(table, d)? {
-                Dim::Column { path, column } => {
-                    let (pt, idx) = exec.follow(table, &all, &path)?;
-                    let col = exec.column(&pt, &column)?;
-                    idx.iter()
-                        .map(|i| i.and_then(|i| crate::kernels::key_text(get(col, i as usize))))
-                        .collect()
-                }
-                Dim::Time { column, hour } => {
-                    let col = exec.column(table, &column)?;
-                    let f = if hour { "hour" } else { "weekday" };
-                    let c = crate::kernels::call(
-                        f,
-                        std::slice::from_ref(col),
-                        &Type::Int,
-                        p.calendar.tz,
-                        t.len,
-                    )?;
-                    (0..t.len)
-                        .map(|i| match get(&c, i) {
-                            V::I(x) if hour => Some(format!("{x:02}")),
-                            V::I(x) => Some(x.to_string()),
-                            _ => None,
-                        })
-                        .collect()
-                }
-            };
-            cols.push(values);
+            let (ids, mut values): (Vec<Option<u32>>, Vec<Option<String>>) =
+                match p.dimension_of(table, d)? {
+                    Dim::Column { path, column } => {
+                        let (pt, idx) = exec.follow(table, &all, &path)?;
+                        let (ids, texts) = crate::exec::key_ids(exec.column(&pt, &column)?);
+                        let ids = idx
+                            .iter()
+                            .map(|i| i.and_then(|i| ids[i as usize]))
+                            .collect();
+                        (ids, texts.iter().map(|t| Some(t.to_string())).collect())
+                    }
+                    Dim::Time { column, hour } => {
+                        let col = exec.column(table, &column)?;
+                        let f = if hour { "hour" } else { "weekday" };
+                        let c = crate::kernels::call(
+                            f,
+                            std::slice::from_ref(col),
+                            &Type::Int,
+                            p.calendar.tz,
+                            t.len,
+                        )?;
+                        let ids = (0..t.len)
+                            .map(|i| match get(&c, i) {
+                                V::I(x) => Some(x as u32),
+                                _ => None,
+                            })
+                            .collect();
+                        let names = (0..24)
+                            .map(|x| {
+                                Some(if hour {
+                                    format!("{x:02}")
+                                } else {
+                                    x.to_string()
+                                })
+                            })
+                            .collect();
+                        (ids, names)
+                    }
+                };
+            let null = values.len() as u32;
+            values.push(None);
+            dims.push((ids.into_iter().map(|i| i.unwrap_or(null)).collect(), values));
         }
+        if let [(ids, values)] = dims.as_slice() {
+            // One dimension: the value index is the combination.
+            let mut group_of: Vec<Option<u32>> = vec![None; values.len()];
+            let mut out = Vec::with_capacity(ids.len());
+            for &v in ids {
+                let g = match group_of[v as usize] {
+                    Some(g) => g,
+                    None => {
+                        let g = self.intern(vec![values[v as usize].clone()]);
+                        group_of[v as usize] = Some(g);
+                        g
+                    }
+                };
+                out.push(g);
+            }
+            return Ok(out);
+        }
+        let mut combos: HashMap<Vec<u32>, u32> = HashMap::new();
         Ok((0..t.len)
-            .map(|i| self.intern(cols.iter().map(|c| c[i].clone()).collect()))
+            .map(|i| {
+                let combo: Vec<u32> = dims.iter().map(|(ids, _)| ids[i]).collect();
+                if let Some(&g) = combos.get(&combo) {
+                    return g;
+                }
+                let key = dims
+                    .iter()
+                    .zip(&combo)
+                    .map(|((_, values), &v)| values[v as usize].clone())
+                    .collect();
+                let g = self.intern(key);
+                combos.insert(combo, g);
+                g
+            })
             .collect())
     }
 
