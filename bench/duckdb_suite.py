@@ -20,20 +20,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SUITE = [
-    "first_response_time",
-    "resolution_time",
-    "tickets_resolved",
-    "escalation_rate",
-    "sla_compliance",
-    "first_contact_resolution",
-    "backlog",
-    "touches_per_ticket",
-    "average_response_time",
-    "csat",
-]
-# Metrics that are counts: 0, not null, where a group has no row in a period.
-COUNTS = {"tickets_resolved", "backlog"}
+from suite import COUNTS, SUITE  # noqa: E402  (bench/ is the script's directory)
 
 
 def sql(name, **subst):

@@ -32,18 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 KPI = os.path.join(ROOT, "target", "release", "kpi")
 PY = os.path.join(HERE, ".venv", "bin", "python")
-SUITE = [
-    "first_response_time",
-    "resolution_time",
-    "tickets_resolved",
-    "escalation_rate",
-    "sla_compliance",
-    "first_contact_resolution",
-    "backlog",
-    "touches_per_ticket",
-    "average_response_time",
-    "csat",
-]
+from suite import SUITE  # noqa: E402  (bench/ is the script's directory)
 RTOL = 1e-9
 PROBE_GROUP = "kpibench"
 PROBES = {
