@@ -8,9 +8,7 @@ use std::sync::Arc;
 use kpi_dsl::ast::AggFunc;
 use kpi_dsl::Type;
 
-use crate::column::Column;
-#[cfg(test)]
-use crate::column::Data;
+use crate::column::{Column, Data};
 use crate::kernels::{get, Builder, V};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -30,7 +28,7 @@ enum Slots {
     Min(Vec<Option<f64>>, Vec<Option<i64>>),
     Max(Vec<Option<f64>>, Vec<Option<i64>>),
     Values(Vec<Vec<f64>>),
-    Distinct(Vec<HashSet<Key>>),
+    Distinct(Vec<HashSet<Key, foldhash::fast::RandomState>>),
 }
 
 /// The state of one aggregate over `n` cells.
@@ -61,7 +59,7 @@ impl Accumulator {
             AggFunc::Min => Slots::Min(vec![None; n], vec![None; n]),
             AggFunc::Max => Slots::Max(vec![None; n], vec![None; n]),
             AggFunc::Median | AggFunc::Percentile => Slots::Values(vec![Vec::new(); n]),
-            AggFunc::CountDistinct => Slots::Distinct(vec![HashSet::new(); n]),
+            AggFunc::CountDistinct => Slots::Distinct(vec![HashSet::default(); n]),
             // The executor calls a plugin aggregate once per batch of rows
             // (`plugin::PluginFunction::call_aggregate`); it keeps no state here.
             AggFunc::Plugin => unreachable!("plugin aggregates are not accumulated"),
@@ -144,6 +142,92 @@ impl Accumulator {
                     V::Null => return,
                 };
                 sets[cell].insert(key);
+            }
+        }
+    }
+
+    /// Adds a batch of rows: row `k` goes to cell `cells[k]` (none when it
+    /// is `u32::MAX`) if `filter` is true there. The same as calling
+    /// [`Accumulator::update`] row by row (`tests::batch_equals_rows`), as
+    /// typed loops.
+    pub fn update_batch(
+        &mut self,
+        cells: &[u32],
+        values: Option<&Column>,
+        filter: Option<&Column>,
+    ) {
+        let mask: Option<Vec<bool>> = filter.map(|f| match &f.data {
+            Data::Bool(b) => match &f.valid {
+                None => b.clone(),
+                Some(v) => b.iter().zip(v).map(|(x, ok)| *x && *ok).collect(),
+            },
+            // Not a boolean: no row passes (the checker plans booleans).
+            _ => vec![false; cells.len()],
+        });
+        let row_valid = values.and_then(|c| c.valid.as_ref());
+        let take = |k: usize| {
+            cells[k] != u32::MAX
+                && mask.as_ref().is_none_or(|m| m[k])
+                && row_valid.is_none_or(|v| v[k])
+        };
+        let Some(col) = values else {
+            if let Slots::Count(c) = &mut self.slots {
+                for k in 0..cells.len() {
+                    if take(k) {
+                        c[cells[k] as usize] += 1;
+                    }
+                }
+            }
+            return;
+        };
+        macro_rules! each {
+            (|$cell:ident, $k:ident| $body:expr) => {
+                for $k in 0..cells.len() {
+                    if take($k) {
+                        let $cell = cells[$k] as usize;
+                        $body;
+                    }
+                }
+            };
+        }
+        match (&mut self.slots, &col.data) {
+            (Slots::Count(c), _) => each!(|cell, _k| c[cell] += 1),
+            (Slots::SumExact(s, n), Data::Int(v) | Data::Timestamp(v)) => each!(|cell, k| {
+                s[cell] += v[k] as i128;
+                n[cell] += 1;
+            }),
+            (Slots::SumFloat(s, n), Data::Float(v) | Data::Duration(v)) => each!(|cell, k| {
+                s[cell] += v[k];
+                n[cell] += 1;
+            }),
+            (Slots::Min(_, i), Data::Int(v) | Data::Timestamp(v)) => {
+                each!(|cell, k| i[cell] = Some(i[cell].map_or(v[k], |m| m.min(v[k]))))
+            }
+            (Slots::Min(f, _), Data::Float(v) | Data::Duration(v)) => {
+                each!(|cell, k| f[cell] = Some(f[cell].map_or(v[k], |m| m.min(v[k]))))
+            }
+            (Slots::Max(_, i), Data::Int(v) | Data::Timestamp(v)) => {
+                each!(|cell, k| i[cell] = Some(i[cell].map_or(v[k], |m| m.max(v[k]))))
+            }
+            (Slots::Max(f, _), Data::Float(v) | Data::Duration(v)) => {
+                each!(|cell, k| f[cell] = Some(f[cell].map_or(v[k], |m| m.max(v[k]))))
+            }
+            (Slots::Values(vals), Data::Int(v) | Data::Timestamp(v)) => {
+                each!(|cell, k| vals[cell].push(v[k] as f64))
+            }
+            (Slots::Values(vals), Data::Float(v) | Data::Duration(v)) => {
+                each!(|cell, k| vals[cell].push(v[k]))
+            }
+            (Slots::Distinct(sets), Data::Str(v)) => {
+                // The dictionary's own `Arc`: no allocation per row.
+                each!(|cell, k| sets[cell].insert(Key::S(v.dict[v.codes[k] as usize].clone())))
+            }
+            _ => {
+                for k in 0..cells.len() {
+                    if cells[k] != u32::MAX && mask.as_ref().is_none_or(|m| m[k]) {
+                        self.update(cells[k] as usize, Some(col), k);
+                    }
+                }
             }
         }
     }
@@ -672,6 +756,36 @@ mod props {
                         _ => prop_assert_eq!(got_c, want, "{:?}({:?}) cell {}", func, input, c),
                     }
                 }
+            }
+        }
+
+        /// The typed batch update gives exactly what row-by-row updates
+        /// give, with skipped rows (`u32::MAX`) and a filter with nulls.
+        #[test]
+        fn batch_equals_rows(
+            rows in prop::collection::vec((rows_item(), 0u32..4, any::<Option<bool>>()), 0..120),
+            fraction in 0.0f64..=1.0,
+            filtered in any::<bool>(),
+        ) {
+            let cells: Vec<u32> = rows.iter().map(|r| if r.1 == 3 { u32::MAX } else { r.1 }).collect();
+            let keep = Column::new(
+                Data::Bool(rows.iter().map(|r| r.2.unwrap_or(false)).collect()),
+                Some(rows.iter().map(|r| r.2.is_some()).collect()),
+            );
+            let filter = filtered.then_some(&keep);
+            let values: Vec<Row> = rows.iter().map(|r| r.0).collect();
+            for (func, input) in cases() {
+                let col = input.as_ref().map(|t| column(t, &values));
+                let mut one = new_acc(func, &input, fraction, 3);
+                for (k, &cell) in cells.iter().enumerate() {
+                    let passes = filter.is_none_or(|f| get(f, k) == V::B(true));
+                    if cell != u32::MAX && passes {
+                        one.update(cell as usize, col.as_ref(), k);
+                    }
+                }
+                let mut batch = new_acc(func, &input, fraction, 3);
+                batch.update_batch(&cells, col.as_ref(), filter);
+                prop_assert_eq!(outs(&batch.evaluate()), outs(&one.evaluate()), "{:?}({:?})", func, input);
             }
         }
 

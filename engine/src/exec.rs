@@ -67,8 +67,17 @@ pub(crate) struct Exec<'a> {
     parents: RefCell<HashMap<(String, String), ParentIndex>>,
     /// Window columns over whole tables, by IR node.
     windows: RefCell<HashMap<usize, Rc<Column>>>,
+    /// Row orders of windows, by table and key expression.
+    orders: RefCell<HashMap<(String, String), Rc<WindowOrder>>>,
     /// Child aggregates per parent row, by IR node and period.
     children: RefCell<HashMap<ChildKey, Rc<Column>>>,
+}
+
+/// Rows grouped by window key: key `k`'s rows, in time order, are
+/// `rows[runs[k]..runs[k + 1]]`.
+pub(crate) struct WindowOrder {
+    rows: Vec<u32>,
+    runs: Vec<u32>,
 }
 
 /// For each row of a child table, its parent's row (if it has one).
@@ -94,6 +103,7 @@ impl<'a> Exec<'a> {
             plugins,
             parents: Default::default(),
             windows: Default::default(),
+            orders: Default::default(),
             children: Default::default(),
         }
     }
@@ -133,7 +143,7 @@ impl<'a> Exec<'a> {
             }
             row_of[id as usize] = i as u32;
         }
-        let by_text: HashMap<&str, u32> = parent_texts
+        let by_text: foldhash::HashMap<&str, u32> = parent_texts
             .iter()
             .enumerate()
             .map(|(i, t)| (&**t, i as u32))
@@ -348,41 +358,76 @@ impl<'a> Exec<'a> {
             period: None,
         };
         let values = self.eval(value, &frame)?;
-        let keys = self.eval(key, &frame)?;
-        let time_col = self.schema.tables[table]
-            .time
-            .as_ref()
-            .ok_or("internal: window without a time column")?;
-        let time = self.column(table, time_col)?;
-        let key_text: Vec<Option<String>> = (0..t.len)
-            .map(|i| kernels::key_text(get(&keys, i)))
-            .collect();
-        let mut order: Vec<u32> = (0..t.len as u32)
-            .filter(|&i| key_text[i as usize].is_some())
-            .collect();
-        let ts = |i: u32| match get(time, i as usize) {
-            V::T(x) => Some(x),
-            _ => None,
-        };
-        order.sort_by(|&a, &b| {
-            key_text[a as usize]
-                .cmp(&key_text[b as usize])
-                .then(ts(a).cmp(&ts(b)))
-                .then(a.cmp(&b))
-        });
+        let order = self.window_order(key, table, &frame)?;
         let mut source: Vec<Option<u32>> = vec![None; t.len];
-        for w in order.windows(2) {
-            let (a, b) = (w[0], w[1]);
-            if key_text[a as usize] == key_text[b as usize] {
+        for run in order.runs.windows(2) {
+            let rows = &order.rows[run[0] as usize..run[1] as usize];
+            for w in rows.windows(2) {
                 match func {
-                    WindowFunc::Prev => source[b as usize] = Some(a),
-                    WindowFunc::Next => source[a as usize] = Some(b),
+                    WindowFunc::Prev => source[w[1] as usize] = Some(w[0]),
+                    WindowFunc::Next => source[w[0] as usize] = Some(w[1]),
                 }
             }
         }
         let out = Rc::new(kernels::gather_opt(&values, &source));
         self.windows.borrow_mut().insert(id(node), out.clone());
         Ok(out)
+    }
+
+    /// The rows of `table` with a non-null `key`, grouped by key and ordered
+    /// by the table's time column within each key (nulls first, ties by row
+    /// order). Shared by every window with the same key: a counting sort by
+    /// key, then a sort of each key's rows only where they are not already
+    /// in time order.
+    fn window_order(&self, key: &ir::Expr, table: &str, frame: &Frame<'_>) -> R<Rc<WindowOrder>> {
+        let cache_key = (table.to_string(), ir::tree(key));
+        if let Some(o) = self.orders.borrow().get(&cache_key) {
+            return Ok(o.clone());
+        }
+        let keys = self.eval(key, frame)?;
+        let (ids, distinct) = dense_ids(&keys);
+        let time_col = self.schema.tables[table]
+            .time
+            .as_ref()
+            .ok_or("internal: window without a time column")?;
+        let time = self.column(table, time_col)?;
+        let Data::Timestamp(ts) = &time.data else {
+            return Err("internal: time column is not a timestamp".into());
+        };
+        // Null times sort first: as i64::MIN, ties kept in row order.
+        let at = |r: u32| {
+            if time.is_valid(r as usize) {
+                ts[r as usize]
+            } else {
+                i64::MIN
+            }
+        };
+        let mut starts = vec![0u32; distinct + 1];
+        for &k in &ids {
+            if k != u32::MAX {
+                starts[k as usize + 1] += 1;
+            }
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let runs = starts.clone();
+        let mut rows = vec![0u32; starts[distinct] as usize];
+        for (r, &k) in ids.iter().enumerate() {
+            if k != u32::MAX {
+                rows[starts[k as usize] as usize] = r as u32;
+                starts[k as usize] += 1;
+            }
+        }
+        for run in runs.windows(2) {
+            let part = &mut rows[run[0] as usize..run[1] as usize];
+            if part.windows(2).any(|w| at(w[0]) > at(w[1])) {
+                part.sort_by_key(|&r| at(r));
+            }
+        }
+        let order = Rc::new(WindowOrder { rows, runs });
+        self.orders.borrow_mut().insert(cache_key, order.clone());
+        Ok(order)
     }
 
     /// An aggregate over child rows, one value per row of the parent table.
@@ -409,7 +454,6 @@ impl<'a> Exec<'a> {
             return Ok(c.clone());
         }
         let parent_len = self.table(parent)?.len;
-        let child = self.table(&a.table)?;
         let owners = self.parents(&a.table, rel)?;
         let rows = self.select(&a.table, &a.axis, period.map(|p| p.1))?;
         let frame = Frame::Rows {
@@ -441,15 +485,11 @@ impl<'a> Exec<'a> {
             .map(|p| self.eval(p, &frame))
             .transpose()?;
         let values = a.arg.as_ref().map(|x| self.eval(x, &frame)).transpose()?;
-        for (k, &r) in rows.iter().enumerate() {
-            if filter.as_ref().is_some_and(|m| get(m, k) != V::B(true)) {
-                continue;
-            }
-            if let Some(owner) = owners[r as usize] {
-                acc.update(owner as usize, values.as_ref(), k);
-            }
-        }
-        let _ = child;
+        let cells: Vec<u32> = rows
+            .iter()
+            .map(|&r| owners[r as usize].unwrap_or(u32::MAX))
+            .collect();
+        acc.update_batch(&cells, values.as_ref(), filter.as_ref());
         let out = Rc::new(acc.evaluate()?);
         self.children.borrow_mut().insert(cache_key, out.clone());
         Ok(out)
@@ -575,6 +615,41 @@ pub(crate) fn key_ids(c: &Column) -> (Vec<Option<u32>>, std::sync::Arc<Vec<std::
         .map(|(&code, v)| v.then_some(code))
         .collect();
     (ids, s.dict)
+}
+
+/// Each row's value as a dense id (equal values, equal ids; `u32::MAX` for
+/// null), and the number of ids. Strings are their dictionary codes.
+pub(crate) fn dense_ids(c: &Column) -> (Vec<u32>, usize) {
+    let valid = |i: usize| c.is_valid(i);
+    if let Data::Str(s) = &c.data {
+        let ids = s
+            .codes
+            .iter()
+            .enumerate()
+            .map(|(i, &k)| if valid(i) { k } else { u32::MAX })
+            .collect();
+        return (ids, s.dict.len());
+    }
+    let bits: Vec<u64> = match &c.data {
+        Data::Int(v) | Data::Timestamp(v) => v.iter().map(|&x| x as u64).collect(),
+        // -0.0 and 0.0 are one value.
+        Data::Float(v) | Data::Duration(v) => v.iter().map(|&x| (x + 0.0).to_bits()).collect(),
+        Data::Bool(v) => v.iter().map(|&x| x as u64).collect(),
+        Data::Str(_) => unreachable!("strings are handled above"),
+    };
+    let mut index: foldhash::HashMap<u64, u32> = Default::default();
+    let ids = bits
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            if !valid(i) {
+                return u32::MAX;
+            }
+            let next = index.len() as u32;
+            *index.entry(*b).or_insert(next)
+        })
+        .collect();
+    (ids, index.len())
 }
 
 /// The result type the checker planned for an aggregate.

@@ -133,13 +133,7 @@ pub fn broadcast(v: &Value, ty: &Type, n: usize) -> Column {
         (Value::Int(i), _) => Data::Int(vec![*i; n]),
         (Value::Float(f), _) => Data::Float(vec![*f; n]),
         (Value::Bool(b), _) => Data::Bool(vec![*b; n]),
-        (Value::Str(s), _) => {
-            let mut b = StrBuilder::with_capacity(n);
-            for _ in 0..n {
-                b.push(s);
-            }
-            Data::Str(b.finish())
-        }
+        (Value::Str(s), _) => crate::fast::broadcast_str(s, n),
         (Value::Duration(d), _) => Data::Duration(vec![*d as f64; n]),
         (Value::Null, t) => return Builder::new(t, 0).finish_nulls(n),
     };
@@ -169,6 +163,9 @@ pub fn map1(
 
 /// `l op r`, element by element.
 pub fn binary(op: BinOp, l: &Column, r: &Column, ty: &Type) -> Result<Column, String> {
+    if let Some(out) = crate::fast::binary(op, l, r) {
+        return out;
+    }
     let n = l.len();
     let mut b = Builder::new(ty, n);
     for i in 0..n {
@@ -320,6 +317,9 @@ fn value_v(v: &Value) -> V<'_> {
 /// `x in [..]`: true if equal to an item, null if x is null (or no match and
 /// the list holds a null), false otherwise.
 pub fn in_list(c: &Column, list: &[Value], negated: bool) -> Result<Column, String> {
+    if let Some(out) = crate::fast::in_strings(c, list, negated) {
+        return Ok(out);
+    }
     let items: Vec<V<'_>> = list.iter().map(value_v).collect();
     let has_null = items.contains(&V::Null);
     map1(c, &Type::Bool, |v| {
@@ -356,9 +356,20 @@ pub fn choose(
 
 /// A row function from `kpi_dsl::functions::FUNCTIONS`, by name.
 pub fn call(name: &str, args: &[Column], ty: &Type, tz: Tz, n: usize) -> Result<Column, String> {
+    let unit = match name {
+        "minutes" => Some(60.0),
+        "hours" => Some(3600.0),
+        "days" => Some(86400.0),
+        _ => None,
+    };
+    if let Some(out) = unit.and_then(|u| crate::fast::duration_in(&args[0], u)) {
+        return Ok(out);
+    }
     let mut b = Builder::new(ty, n);
+    let mut vals: Vec<V<'_>> = Vec::with_capacity(args.len());
     for i in 0..n {
-        let vals: Vec<V<'_>> = args.iter().map(|c| get(c, i)).collect();
+        vals.clear();
+        vals.extend(args.iter().map(|c| get(c, i)));
         b.push(call1(name, &vals, tz)?)?;
     }
     Ok(b.finish())

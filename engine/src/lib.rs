@@ -18,6 +18,7 @@ mod agg;
 pub mod canonical;
 pub mod column;
 mod exec;
+mod fast;
 pub mod kernels;
 pub mod period;
 pub mod plugin;

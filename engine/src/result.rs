@@ -118,11 +118,24 @@ impl ResultTable {
         h
     }
 
+    /// A period bound as RFC 3339 local time. Rows share a few bounds, so
+    /// each is formatted once.
+    fn stamp(&self, ts: i64) -> String {
+        thread_local! {
+            static STAMPS: std::cell::RefCell<foldhash::HashMap<(i64, Tz), String>> = Default::default();
+        }
+        STAMPS.with_borrow_mut(|m| {
+            if m.len() > 100_000 {
+                m.clear();
+            }
+            m.entry((ts, self.tz))
+                .or_insert_with(|| format_rfc3339(ts, self.tz))
+                .clone()
+        })
+    }
+
     fn cells(&self, r: &ResultRow, null: &str, value: impl Fn(&Number) -> String) -> Vec<String> {
-        let mut c = vec![
-            format_rfc3339(r.period_start, self.tz),
-            format_rfc3339(r.period_end, self.tz),
-        ];
+        let mut c = vec![self.stamp(r.period_start), self.stamp(r.period_end)];
         c.extend(
             r.group
                 .iter()
@@ -205,14 +218,8 @@ impl ResultTable {
 
     fn json_row(&self, r: &ResultRow) -> Json {
         let mut o = Map::new();
-        o.insert(
-            "period_start".into(),
-            json!(format_rfc3339(r.period_start, self.tz)),
-        );
-        o.insert(
-            "period_end".into(),
-            json!(format_rfc3339(r.period_end, self.tz)),
-        );
+        o.insert("period_start".into(), json!(self.stamp(r.period_start)));
+        o.insert("period_end".into(), json!(self.stamp(r.period_end)));
         for (d, v) in self.dimensions.iter().zip(&r.group) {
             o.insert(d.clone(), v.as_ref().map_or(Json::Null, |s| json!(s)));
         }

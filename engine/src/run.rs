@@ -11,7 +11,7 @@ use kpi_dsl::{codes, Better, CheckedMetric, Diagnostic, Type};
 
 use crate::agg::Accumulator;
 use crate::column::{Column, Table, MICROS};
-use crate::exec::{agg_output, id, Exec, Frame};
+use crate::exec::{agg_output, id, uses_period, Exec, Frame};
 use crate::kernels::{get, V};
 use crate::period::PeriodKind;
 use crate::project::{resolve_path, Project};
@@ -324,17 +324,71 @@ impl Project {
                 })
                 .collect();
             let mut plugin_parts: Vec<Vec<Column>> = vec![Vec::new(); p.aggs.len()];
+            // Aggregates whose values do not depend on the period are
+            // evaluated once over every selected row of the table, each row
+            // sent to its cell (period × group); the others once per period.
+            // Within one evaluation, equal filters and arguments are
+            // computed once.
+            let whole: Vec<bool> = p
+                .aggs
+                .iter()
+                .map(|a| a.plugin.is_none() && !uses_period(a))
+                .collect();
+            if whole.iter().any(|&w| w) {
+                let mut rows = Vec::new();
+                let mut cells = Vec::new();
+                for (pi, period_rows) in sel.iter().enumerate() {
+                    for &r in period_rows {
+                        rows.push(r);
+                        cells.push((pi * g) as u32 + rank[rk[r as usize] as usize]);
+                    }
+                }
+                // A row in several periods (an interval axis) is evaluated
+                // once per period; keep row order where each row is in one.
+                if matches!(p.axis, Axis::Column(_)) {
+                    let mut by_row: Vec<(u32, u32)> = rows.into_iter().zip(cells).collect();
+                    by_row.sort_unstable_by_key(|x| x.0);
+                    (rows, cells) = by_row.into_iter().unzip();
+                }
+                let frame = Frame::Rows {
+                    table: &p.table,
+                    rows: &rows,
+                    period: None,
+                };
+                let mut memo = Memo::default();
+                for ((a, acc), _) in p
+                    .aggs
+                    .iter()
+                    .zip(accs.iter_mut())
+                    .zip(&whole)
+                    .filter(|x| *x.1)
+                {
+                    let acc = acc.as_mut().expect("a built-in aggregate");
+                    let filter = memo
+                        .eval(&exec, a.filter.as_ref(), &frame)
+                        .map_err(data_err)?;
+                    let values = memo.eval(&exec, a.arg.as_ref(), &frame).map_err(data_err)?;
+                    acc.update_batch(&cells, values.as_deref(), filter.as_deref());
+                }
+            }
             for (pi, rows) in sel.iter().enumerate() {
+                if whole.iter().all(|&w| w) {
+                    break;
+                }
                 let frame = Frame::Rows {
                     table: &p.table,
                     rows,
                     period: Some((pi, periods[pi])),
                 };
-                let cells: Vec<usize> = rows
+                let cells: Vec<u32> = rows
                     .iter()
-                    .map(|&r| pi * g + rank[rk[r as usize] as usize] as usize)
+                    .map(|&r| (pi * g) as u32 + rank[rk[r as usize] as usize])
                     .collect();
+                let mut memo = Memo::default();
                 for (k, (a, acc)) in p.aggs.iter().zip(accs.iter_mut()).enumerate() {
+                    if whole[k] {
+                        continue;
+                    }
                     let Some(acc) = acc else {
                         let call = a.plugin.as_ref().expect("a plugin aggregate");
                         let (values, groups) = exec
@@ -350,24 +404,11 @@ impl Project {
                     if rows.is_empty() {
                         continue;
                     }
-                    let filter = a
-                        .filter
-                        .as_ref()
-                        .map(|x| exec.eval(x, &frame))
-                        .transpose()
+                    let filter = memo
+                        .eval(&exec, a.filter.as_ref(), &frame)
                         .map_err(data_err)?;
-                    let values = a
-                        .arg
-                        .as_ref()
-                        .map(|x| exec.eval(x, &frame))
-                        .transpose()
-                        .map_err(data_err)?;
-                    for (k, &cell) in cells.iter().enumerate() {
-                        if filter.as_ref().is_some_and(|m| get(m, k) != V::B(true)) {
-                            continue;
-                        }
-                        acc.update(cell, values.as_ref(), k);
-                    }
+                    let values = memo.eval(&exec, a.arg.as_ref(), &frame).map_err(data_err)?;
+                    acc.update_batch(&cells, values.as_deref(), filter.as_deref());
                 }
             }
             for ((a, acc), parts) in p.aggs.iter().zip(accs).zip(plugin_parts) {
@@ -631,6 +672,31 @@ impl Project {
             }
         }
         Ok(periods)
+    }
+}
+
+/// Row expressions evaluated once per frame: aggregates of one pass often
+/// share a filter (`where status == "solved"`) or an argument.
+#[derive(Default)]
+struct Memo {
+    done: HashMap<String, std::rc::Rc<Column>>,
+}
+
+impl Memo {
+    fn eval(
+        &mut self,
+        exec: &Exec<'_>,
+        e: Option<&ir::Expr>,
+        frame: &Frame<'_>,
+    ) -> Result<Option<std::rc::Rc<Column>>, String> {
+        let Some(e) = e else { return Ok(None) };
+        let key = ir::tree(e);
+        if let Some(c) = self.done.get(&key) {
+            return Ok(Some(c.clone()));
+        }
+        let c = std::rc::Rc::new(exec.eval(e, frame)?);
+        self.done.insert(key, c.clone());
+        Ok(Some(c))
     }
 }
 

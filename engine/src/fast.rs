@@ -1,0 +1,455 @@
+//! Typed kernels: the common operator shapes run as loops over the typed
+//! vectors, with validity combined separately, instead of one [`V`] per
+//! value. Each returns `None` for a shape it does not cover, and the caller
+//! falls back to the per-value kernel in `kernels.rs`, which is the
+//! reference: `tests::fast_equals_reference` checks the two agree on every
+//! shape covered here, nulls and zero denominators included.
+//!
+//! [`V`]: crate::kernels::V
+
+use std::sync::Arc;
+
+use kpi_dsl::ast::BinOp;
+
+use crate::column::{Column, Data, StrVec};
+
+/// Validity of `l op r` for a null-propagating operator: valid where both are.
+fn both_valid(l: &Column, r: &Column) -> Option<Vec<bool>> {
+    match (&l.valid, &r.valid) {
+        (None, None) => None,
+        (Some(a), None) | (None, Some(a)) => Some(a.clone()),
+        (Some(a), Some(b)) => Some(a.iter().zip(b).map(|(x, y)| *x && *y).collect()),
+    }
+}
+
+fn cmp_bools<T: Copy>(
+    op: BinOp,
+    a: &[T],
+    b: &[T],
+    f: impl Fn(T, T) -> std::cmp::Ordering,
+) -> Vec<bool> {
+    use std::cmp::Ordering::*;
+    macro_rules! go {
+        ($pred:expr) => {
+            a.iter().zip(b).map(|(&x, &y)| $pred(f(x, y))).collect()
+        };
+    }
+    match op {
+        BinOp::Eq => go!(|o| o == Equal),
+        BinOp::Ne => go!(|o| o != Equal),
+        BinOp::Lt => go!(|o| o == Less),
+        BinOp::Le => go!(|o| o != Greater),
+        BinOp::Gt => go!(|o| o == Greater),
+        _ => go!(|o| o != Less),
+    }
+}
+
+/// Columns hold finite floats only (readers and kernels refuse NaN and
+/// infinities), so every pair is ordered; `-0.0 == 0.0` as in the reference.
+fn float_cmp(x: f64, y: f64) -> std::cmp::Ordering {
+    x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal)
+}
+
+/// The codes of `r` translated into `l`'s dictionary (`u32::MAX` where `l`
+/// has no such string), so equal strings have equal codes.
+fn codes_in(l: &StrVec, r: &StrVec) -> Vec<u32> {
+    if Arc::ptr_eq(&l.dict, &r.dict) {
+        return r.codes.clone();
+    }
+    let translate: Vec<u32> = if r.dict.len() <= 4 {
+        // A literal or a short list: look each one up directly.
+        r.dict
+            .iter()
+            .map(|s| l.code_of(s).unwrap_or(u32::MAX))
+            .collect()
+    } else {
+        let index: std::collections::HashMap<&str, u32> = l
+            .dict
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (&**s, i as u32))
+            .collect();
+        r.dict
+            .iter()
+            .map(|s| index.get(&**s).copied().unwrap_or(u32::MAX))
+            .collect()
+    };
+    r.codes.iter().map(|&c| translate[c as usize]).collect()
+}
+
+fn finite(v: Vec<f64>, valid: &Option<Vec<bool>>, what: &str) -> Result<Vec<f64>, String> {
+    let bad = match valid {
+        None => v.iter().any(|x| !x.is_finite()),
+        Some(m) => v.iter().zip(m).any(|(x, ok)| *ok && !x.is_finite()),
+    };
+    if bad {
+        Err(what.to_string())
+    } else {
+        Ok(v)
+    }
+}
+
+const FLOAT_OVERFLOW: &str = "numeric overflow: a result is not a finite number";
+const DURATION_OVERFLOW: &str = "duration overflow";
+
+/// Numbers as floats: ints converted, floats borrowed.
+fn as_floats(d: &Data) -> Option<std::borrow::Cow<'_, [f64]>> {
+    match d {
+        Data::Float(v) => Some(std::borrow::Cow::Borrowed(v)),
+        Data::Int(v) => Some(std::borrow::Cow::Owned(
+            v.iter().map(|&x| x as f64).collect(),
+        )),
+        _ => None,
+    }
+}
+
+/// Division: null where the denominator is zero.
+fn divide(x: &[f64], y: &[f64], valid: Option<Vec<bool>>) -> (Vec<f64>, Option<Vec<bool>>) {
+    let out: Vec<f64> = x
+        .iter()
+        .zip(y)
+        .map(|(&a, &b)| if b == 0.0 { 0.0 } else { a / b })
+        .collect();
+    if y.iter().all(|&b| b != 0.0) {
+        return (out, valid);
+    }
+    let mut m = valid.unwrap_or_else(|| vec![true; y.len()]);
+    for (ok, &b) in m.iter_mut().zip(y) {
+        if b == 0.0 {
+            *ok = false;
+        }
+    }
+    (out, Some(m))
+}
+
+/// `l op r` for the typed shapes; `None` for the others.
+pub fn binary(op: BinOp, l: &Column, r: &Column) -> Option<Result<Column, String>> {
+    use Data::*;
+    if l.len() != r.len() {
+        return None;
+    }
+    if matches!(op, BinOp::And | BinOp::Or) {
+        let (Bool(a), Bool(b)) = (&l.data, &r.data) else {
+            return None;
+        };
+        return Some(Ok(logic(op == BinOp::And, a, &l.valid, b, &r.valid)));
+    }
+    let valid = both_valid(l, r);
+    if op.is_comparison() {
+        let out = match (&l.data, &r.data) {
+            (Int(a), Int(b)) | (Timestamp(a), Timestamp(b)) => {
+                cmp_bools(op, a, b, |x, y| x.cmp(&y))
+            }
+            (Float(a), Float(b)) | (Duration(a), Duration(b)) => cmp_bools(op, a, b, float_cmp),
+            (Int(_) | Float(_), Int(_) | Float(_)) => {
+                let (a, b) = (as_floats(&l.data)?, as_floats(&r.data)?);
+                cmp_bools(op, &a, &b, float_cmp)
+            }
+            (Bool(a), Bool(b)) => cmp_bools(op, a, b, |x, y| x.cmp(&y)),
+            (Str(a), Str(b)) if matches!(op, BinOp::Eq | BinOp::Ne) => {
+                let rb = codes_in(a, b);
+                let eq = op == BinOp::Eq;
+                a.codes
+                    .iter()
+                    .zip(&rb)
+                    .map(|(x, y)| (x == y) == eq)
+                    .collect()
+            }
+            _ => return None,
+        };
+        return Some(Ok(Column::new(Bool(out), valid)));
+    }
+    arith(op, l, r, valid).transpose()
+}
+
+fn arith(
+    op: BinOp,
+    l: &Column,
+    r: &Column,
+    valid: Option<Vec<bool>>,
+) -> Result<Option<Column>, String> {
+    use Data::*;
+    let zip_f = |a: &[f64], b: &[f64], f: fn(f64, f64) -> f64| -> Vec<f64> {
+        a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect()
+    };
+    let float_op = |op: BinOp| -> fn(f64, f64) -> f64 {
+        match op {
+            BinOp::Add => |x, y| x + y,
+            BinOp::Sub => |x, y| x - y,
+            _ => |x, y| x * y,
+        }
+    };
+    let (data, valid) = match (op, &l.data, &r.data) {
+        (BinOp::Sub, Timestamp(a), Timestamp(b)) => {
+            let mut out = Vec::with_capacity(a.len());
+            for (i, (&x, &y)) in a.iter().zip(b).enumerate() {
+                let ok = valid.as_ref().is_none_or(|m| m[i]);
+                out.push(match x.checked_sub(y) {
+                    Some(d) => d as f64,
+                    None if ok => return Err("integer overflow".into()),
+                    None => 0.0,
+                });
+            }
+            (Duration(out), valid)
+        }
+        (BinOp::Add | BinOp::Sub | BinOp::Mul, Int(a), Int(b)) => {
+            let f: fn(i64, i64) -> Option<i64> = match op {
+                BinOp::Add => i64::checked_add,
+                BinOp::Sub => i64::checked_sub,
+                _ => i64::checked_mul,
+            };
+            let mut out = Vec::with_capacity(a.len());
+            for (i, (&x, &y)) in a.iter().zip(b).enumerate() {
+                let ok = valid.as_ref().is_none_or(|m| m[i]);
+                out.push(match f(x, y) {
+                    Some(v) => v,
+                    None if ok => return Err("integer overflow".into()),
+                    None => 0,
+                });
+            }
+            (Int(out), valid)
+        }
+        (BinOp::Add | BinOp::Sub, Duration(a), Duration(b)) => {
+            let out = finite(zip_f(a, b, float_op(op)), &valid, DURATION_OVERFLOW)?;
+            (Duration(out), valid)
+        }
+        (BinOp::Div, Duration(a), Duration(b)) => {
+            let (out, valid) = divide(a, b, valid);
+            (Float(finite(out, &valid, FLOAT_OVERFLOW)?), valid)
+        }
+        (BinOp::Mul, Duration(a), Int(_) | Float(_)) => {
+            let k = as_floats(&r.data).expect("a number");
+            (
+                Duration(finite(
+                    zip_f(a, &k, |x, y| x * y),
+                    &valid,
+                    DURATION_OVERFLOW,
+                )?),
+                valid,
+            )
+        }
+        (BinOp::Mul, Int(_) | Float(_), Duration(b)) => {
+            let k = as_floats(&l.data).expect("a number");
+            (
+                Duration(finite(
+                    zip_f(&k, b, |x, y| x * y),
+                    &valid,
+                    DURATION_OVERFLOW,
+                )?),
+                valid,
+            )
+        }
+        (BinOp::Div, Duration(a), Int(_) | Float(_)) => {
+            let k = as_floats(&r.data).expect("a number");
+            let (out, valid) = divide(a, &k, valid);
+            (Duration(finite(out, &valid, DURATION_OVERFLOW)?), valid)
+        }
+        (BinOp::Div, Int(_) | Float(_), Int(_) | Float(_)) => {
+            let (a, b) = (
+                as_floats(&l.data).expect("a number"),
+                as_floats(&r.data).expect("a number"),
+            );
+            let (out, valid) = divide(&a, &b, valid);
+            (Float(finite(out, &valid, FLOAT_OVERFLOW)?), valid)
+        }
+        (BinOp::Add | BinOp::Sub | BinOp::Mul, Int(_) | Float(_), Int(_) | Float(_)) => {
+            let (a, b) = (
+                as_floats(&l.data).expect("a number"),
+                as_floats(&r.data).expect("a number"),
+            );
+            (
+                Float(finite(zip_f(&a, &b, float_op(op)), &valid, FLOAT_OVERFLOW)?),
+                valid,
+            )
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(Column::new(data, valid)))
+}
+
+/// Three-valued `and`/`or` over two boolean columns.
+fn logic(
+    and: bool,
+    a: &[bool],
+    va: &Option<Vec<bool>>,
+    b: &[bool],
+    vb: &Option<Vec<bool>>,
+) -> Column {
+    if va.is_none() && vb.is_none() {
+        let out = if and {
+            a.iter().zip(b).map(|(x, y)| *x && *y).collect()
+        } else {
+            a.iter().zip(b).map(|(x, y)| *x || *y).collect()
+        };
+        return Column::new(Data::Bool(out), None);
+    }
+    let n = a.len();
+    let mut out = Vec::with_capacity(n);
+    let mut valid = Vec::with_capacity(n);
+    for i in 0..n {
+        let x = va.as_ref().is_none_or(|m| m[i]).then_some(a[i]);
+        let y = vb.as_ref().is_none_or(|m| m[i]).then_some(b[i]);
+        // The dominant value (false for and, true for or) decides alone.
+        let v = match (x, y) {
+            (Some(p), _) if p != and => Some(!and),
+            (_, Some(q)) if q != and => Some(!and),
+            (Some(_), Some(_)) => Some(and),
+            _ => None,
+        };
+        out.push(v.unwrap_or(false));
+        valid.push(v.is_some());
+    }
+    Column::new(Data::Bool(out), Some(valid))
+}
+
+/// A column of `n` copies of one string: one dictionary entry.
+pub fn broadcast_str(s: &str, n: usize) -> Data {
+    Data::Str(StrVec {
+        codes: vec![0; n],
+        dict: Arc::new(vec![Arc::from(s)]),
+    })
+}
+
+/// `x in [strings]` for a string column: membership decided once per
+/// dictionary entry. `None` unless the list holds only strings.
+pub fn in_strings(c: &Column, list: &[kpi_dsl::ir::Value], negated: bool) -> Option<Column> {
+    let Data::Str(s) = &c.data else { return None };
+    let items: Vec<&str> = list
+        .iter()
+        .map(|v| match v {
+            kpi_dsl::ir::Value::Str(x) => Some(x.as_str()),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    let member: Vec<bool> = s
+        .dict
+        .iter()
+        .map(|d| items.contains(&&**d) != negated)
+        .collect();
+    let out = s.codes.iter().map(|&k| member[k as usize]).collect();
+    Some(Column::new(Data::Bool(out), c.valid.clone()))
+}
+
+/// Durations in minutes, hours or days (`unit` seconds).
+pub fn duration_in(c: &Column, unit: f64) -> Option<Column> {
+    let Data::Duration(d) = &c.data else {
+        return None;
+    };
+    let k = crate::column::MICROS as f64 * unit;
+    Some(Column::new(
+        Data::Float(d.iter().map(|x| x / k).collect()),
+        c.valid.clone(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::column::StrBuilder;
+    use crate::kernels::{get, scalar_binary, Builder};
+    use kpi_dsl::Type;
+    use proptest::prelude::*;
+
+    const OPS: [BinOp; 12] = [
+        BinOp::Or,
+        BinOp::And,
+        BinOp::Eq,
+        BinOp::Ne,
+        BinOp::Lt,
+        BinOp::Le,
+        BinOp::Gt,
+        BinOp::Ge,
+        BinOp::Add,
+        BinOp::Sub,
+        BinOp::Mul,
+        BinOp::Div,
+    ];
+
+    /// A column of type `ty` from small seeds (`None` is null); zeros and
+    /// repeats are common so that division by zero and equality happen.
+    fn column(ty: &Type, seeds: &[Option<i8>], dict_offset: u8) -> Column {
+        let mut valid = Vec::new();
+        let data = match ty {
+            Type::Int => Data::Int(seeds.iter().map(|s| s.unwrap_or(0) as i64 % 4).collect()),
+            Type::Float => Data::Float(seeds.iter().map(|s| s.unwrap_or(0) as f64 / 4.0).collect()),
+            Type::Duration => Data::Duration(
+                seeds
+                    .iter()
+                    .map(|s| (s.unwrap_or(0) as f64 % 5.0) * 1e6)
+                    .collect(),
+            ),
+            Type::Timestamp => Data::Timestamp(
+                seeds
+                    .iter()
+                    .map(|s| 1_700_000_000_000_000 + (s.unwrap_or(0) as i64 % 3) * 1_000_000)
+                    .collect(),
+            ),
+            Type::Bool => Data::Bool(seeds.iter().map(|s| s.unwrap_or(0) % 2 == 0).collect()),
+            _ => {
+                // A different dictionary order per `dict_offset`: strings
+                // that only the prefix uses come first.
+                let mut b = StrBuilder::with_capacity(seeds.len());
+                for k in 0..dict_offset {
+                    b.push(&format!("s{}", 2 - k));
+                }
+                for seed in seeds {
+                    b.push(&format!("s{}", seed.unwrap_or(0).rem_euclid(3)));
+                }
+                let mut s = b.finish();
+                s.codes.drain(..dict_offset as usize);
+                Data::Str(s)
+            }
+        };
+        for s in seeds {
+            valid.push(s.is_some());
+        }
+        Column::new(data, Some(valid))
+    }
+
+    fn reference(op: BinOp, l: &Column, r: &Column, ty: &Type) -> Result<Vec<String>, String> {
+        let mut b = Builder::new(ty, l.len());
+        for i in 0..l.len() {
+            b.push(scalar_binary(op, get(l, i), get(r, i))?)?;
+        }
+        let c = b.finish();
+        Ok((0..c.len()).map(|i| format!("{:?}", get(&c, i))).collect())
+    }
+
+    fn types() -> Vec<Type> {
+        vec![
+            Type::Int,
+            Type::Float,
+            Type::Duration,
+            Type::Timestamp,
+            Type::Bool,
+            Type::String,
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn fast_equals_reference(
+            seeds in proptest::collection::vec((any::<Option<i8>>(), any::<Option<i8>>()), 0..40),
+            off in 0u8..3,
+        ) {
+            let (ls, rs): (Vec<_>, Vec<_>) = seeds.into_iter().unzip();
+            for lt in types() {
+                for rt in types() {
+                    let (l, r) = (column(&lt, &ls, 0), column(&rt, &rs, off));
+                    for op in OPS {
+                        let Ok(ty) = kpi_dsl::check::binary_type(op, &lt, &rt) else { continue };
+                        let Some(fast) = binary(op, &l, &r) else { continue };
+                        let fast = fast.map(|c| (0..c.len()).map(|i| format!("{:?}", get(&c, i))).collect::<Vec<_>>());
+                        let slow = reference(op, &l, &r, &ty);
+                        match (&fast, &slow) {
+                            (Ok(f), Ok(s)) => prop_assert_eq!(f, s, "{:?} {} {}", op, lt, rt),
+                            (Err(_), Err(_)) => {}
+                            _ => prop_assert!(false, "{:?} {} {}: {:?} vs {:?}", op, lt, rt, fast, slow),
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
