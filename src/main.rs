@@ -66,6 +66,10 @@ enum Command {
         /// to FILE, atomically: CSV, or JSON Lines when FILE ends in .jsonl.
         #[arg(long, value_name = "FILE")]
         rejects: Option<PathBuf>,
+        /// Threads for reading and computing (default: one per core). The
+        /// numbers are the same for any count.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        threads: usize,
     },
     /// List metrics: id, title, unit, tables needed, source.
     List {
@@ -178,6 +182,7 @@ fn execute(command: Command, mut project: Project) -> Result<(), Failure> {
             output,
             max_rejects,
             rejects,
+            threads,
         } => {
             let period = PeriodKind::parse(&period).ok_or_else(|| {
                 (
@@ -208,6 +213,7 @@ fn execute(command: Command, mut project: Project) -> Result<(), Failure> {
                 from,
                 to,
                 max_rejects,
+                threads,
             };
             let result = project.run(&query);
             // The accounting, from the result or from the error of a run

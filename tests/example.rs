@@ -52,6 +52,44 @@ fn agent_kpis_by_agent() {
     insta::assert_snapshot!("example_agent_kpis_by_agent", out.stdout);
 }
 
+/// Work is cut into chunks of at least 16,384 rows, each with its own
+/// accumulators merged in order, and spread over threads: the example's
+/// messages (about 19,000 rows) make two chunks by period `all`. Any number
+/// of threads gives the same bytes.
+#[test]
+fn threads_do_not_change_a_number() {
+    let run = |threads: &str, period: &str| {
+        let out = kpi_in(
+            &root(),
+            &[
+                "run",
+                "--project",
+                "examples/support",
+                "--format",
+                "csv",
+                "--by",
+                "agent",
+                "--period",
+                period,
+                "--threads",
+                threads,
+            ],
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        out.stdout
+    };
+    for period in ["all", "month", "day"] {
+        let one = run("1", period);
+        assert!(one.lines().count() > 100, "{period}: {one}");
+        for threads in ["2", "3", "8"] {
+            assert!(
+                one == run(threads, period),
+                "--threads {threads} --period {period} changed the result"
+            );
+        }
+    }
+}
+
 #[test]
 fn without_a_project_file_kpi_runs_the_example() {
     let dir = std::env::temp_dir().join(format!("kpi-no-project-{}", std::process::id()));

@@ -1349,6 +1349,7 @@ fn library_load_and_run() {
             from: Some("2026-01-01".into()),
             to: Some("2026-03-01".into()),
             max_rejects: 0,
+            threads: 0,
         })
         .expect("query runs");
     // Same numbers as the CLI test: backlog 2 then 3; resolution 180 h then
@@ -1387,6 +1388,7 @@ fn library_load_and_run() {
             from: Some("2026-03-08".into()),
             to: Some("2026-03-15".into()),
             max_rejects: 0,
+            threads: 0,
         })
         .expect("query runs");
     // The week of Sunday 03-08 (05:00Z = 1772946000 s): e2-e5 on Sunday (7),

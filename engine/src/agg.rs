@@ -17,6 +17,18 @@ enum Key {
     F(u64),
     B(bool),
     S(Arc<str>),
+    /// A string by its code in the dictionary of [`StrKeys::Codes`].
+    Code(u32),
+}
+
+/// How a distinct count keys its strings: by dictionary code while every
+/// string it has seen came from one dictionary (a table column's), by text
+/// once two dictionaries meet. Never both in one state.
+#[derive(Clone, Debug)]
+enum StrKeys {
+    Unset,
+    Codes(Arc<Vec<Arc<str>>>),
+    Text,
 }
 
 #[derive(Clone, Debug)]
@@ -28,7 +40,7 @@ enum Slots {
     Min(Vec<Option<f64>>, Vec<Option<i64>>),
     Max(Vec<Option<f64>>, Vec<Option<i64>>),
     Values(Vec<Vec<f64>>),
-    Distinct(Vec<HashSet<Key, foldhash::fast::RandomState>>),
+    Distinct(Vec<HashSet<Key, foldhash::fast::RandomState>>, StrKeys),
 }
 
 /// The state of one aggregate over `n` cells.
@@ -59,7 +71,7 @@ impl Accumulator {
             AggFunc::Min => Slots::Min(vec![None; n], vec![None; n]),
             AggFunc::Max => Slots::Max(vec![None; n], vec![None; n]),
             AggFunc::Median | AggFunc::Percentile => Slots::Values(vec![Vec::new(); n]),
-            AggFunc::CountDistinct => Slots::Distinct(vec![HashSet::default(); n]),
+            AggFunc::CountDistinct => Slots::Distinct(vec![HashSet::default(); n], StrKeys::Unset),
             // The executor calls a plugin aggregate once per batch of rows
             // (`plugin::PluginFunction::call_aggregate`); it keeps no state here.
             AggFunc::Plugin => unreachable!("plugin aggregates are not accumulated"),
@@ -133,7 +145,10 @@ impl Accumulator {
                     vals[cell].push(x);
                 }
             }
-            Slots::Distinct(sets) => {
+            Slots::Distinct(sets, keys) => {
+                if matches!(v, V::S(_)) {
+                    to_text(sets, keys);
+                }
                 let key = match v {
                     V::I(x) | V::T(x) => Key::I(x),
                     V::F(x) | V::D(x) => Key::F(if x == 0.0 { 0 } else { x.to_bits() }),
@@ -165,16 +180,32 @@ impl Accumulator {
             _ => vec![false; cells.len()],
         });
         let row_valid = values.and_then(|c| c.valid.as_ref());
-        let take = |k: usize| {
-            cells[k] != u32::MAX
-                && mask.as_ref().is_none_or(|m| m[k])
-                && row_valid.is_none_or(|v| v[k])
+        // The cell of each row that counts (`u32::MAX` for those that do
+        // not), so the typed loops below test one thing per row.
+        let cells: std::borrow::Cow<'_, [u32]> = if mask.is_none() && row_valid.is_none() {
+            std::borrow::Cow::Borrowed(cells)
+        } else {
+            std::borrow::Cow::Owned(
+                cells
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &c)| {
+                        let take =
+                            mask.as_ref().is_none_or(|m| m[k]) && row_valid.is_none_or(|v| v[k]);
+                        if take {
+                            c
+                        } else {
+                            u32::MAX
+                        }
+                    })
+                    .collect(),
+            )
         };
         let Some(col) = values else {
             if let Slots::Count(c) = &mut self.slots {
-                for k in 0..cells.len() {
-                    if take(k) {
-                        c[cells[k] as usize] += 1;
+                for &cell in cells.iter() {
+                    if cell != u32::MAX {
+                        c[cell as usize] += 1;
                     }
                 }
             }
@@ -182,9 +213,9 @@ impl Accumulator {
         };
         macro_rules! each {
             (|$cell:ident, $k:ident| $body:expr) => {
-                for $k in 0..cells.len() {
-                    if take($k) {
-                        let $cell = cells[$k] as usize;
+                for ($k, &$cell) in cells.iter().enumerate() {
+                    if $cell != u32::MAX {
+                        let $cell = $cell as usize;
                         $body;
                     }
                 }
@@ -218,14 +249,26 @@ impl Accumulator {
             (Slots::Values(vals), Data::Float(v) | Data::Duration(v)) => {
                 each!(|cell, k| vals[cell].push(v[k]))
             }
-            (Slots::Distinct(sets), Data::Str(v)) => {
-                // The dictionary's own `Arc`: no allocation per row.
-                each!(|cell, k| sets[cell].insert(Key::S(v.dict[v.codes[k] as usize].clone())))
+            (Slots::Distinct(sets, keys), Data::Str(v)) => {
+                if matches!(keys, StrKeys::Unset) {
+                    *keys = StrKeys::Codes(v.dict.clone());
+                }
+                match keys {
+                    StrKeys::Codes(d) if Arc::ptr_eq(d, &v.dict) => {
+                        each!(|cell, k| sets[cell].insert(Key::Code(v.codes[k])))
+                    }
+                    _ => {
+                        to_text(sets, keys);
+                        // The dictionary's own `Arc`: no allocation per row.
+                        each!(|cell, k| sets[cell]
+                            .insert(Key::S(v.dict[v.codes[k] as usize].clone())))
+                    }
+                }
             }
             _ => {
-                for k in 0..cells.len() {
-                    if cells[k] != u32::MAX && mask.as_ref().is_none_or(|m| m[k]) {
-                        self.update(cells[k] as usize, Some(col), k);
+                for (k, &cell) in cells.iter().enumerate() {
+                    if cell != u32::MAX {
+                        self.update(cell as usize, Some(col), k);
                     }
                 }
             }
@@ -267,10 +310,32 @@ impl Accumulator {
                 .iter_mut()
                 .zip(b)
                 .for_each(|(x, y)| x.extend_from_slice(y)),
-            (Slots::Distinct(a), Slots::Distinct(b)) => a
-                .iter_mut()
-                .zip(b)
-                .for_each(|(x, y)| x.extend(y.iter().cloned())),
+            (Slots::Distinct(a, ka), Slots::Distinct(b, kb)) => {
+                let same = match (&*ka, kb) {
+                    (StrKeys::Codes(x), StrKeys::Codes(y)) => Arc::ptr_eq(x, y),
+                    (_, StrKeys::Unset) => true,
+                    (StrKeys::Unset, _) => a.iter().all(HashSet::is_empty),
+                    (StrKeys::Text, StrKeys::Text) => true,
+                    _ => false,
+                };
+                if same {
+                    if matches!(ka, StrKeys::Unset) {
+                        *ka = kb.clone();
+                    }
+                    a.iter_mut()
+                        .zip(b)
+                        .for_each(|(x, y)| x.extend(y.iter().cloned()));
+                } else {
+                    to_text(a, ka);
+                    let text = |k: &Key| match (k, kb) {
+                        (Key::Code(c), StrKeys::Codes(d)) => Key::S(d[*c as usize].clone()),
+                        (k, _) => k.clone(),
+                    };
+                    a.iter_mut()
+                        .zip(b)
+                        .for_each(|(x, y)| x.extend(y.iter().map(text)));
+                }
+            }
             _ => unreachable!("merging accumulators of different aggregates"),
         }
     }
@@ -317,7 +382,7 @@ impl Accumulator {
                     Some(x) => wrap(x),
                     None => V::Null,
                 },
-                Slots::Distinct(s) => V::I(s[c].len() as i64),
+                Slots::Distinct(s, _) => V::I(s[c].len() as i64),
             };
             b.push(v)?;
         }
@@ -334,9 +399,27 @@ impl Accumulator {
             Slots::SumFloat(v, _) => v.len(),
             Slots::Min(v, _) | Slots::Max(v, _) => v.len(),
             Slots::Values(v) => v.len(),
-            Slots::Distinct(v) => v.len(),
+            Slots::Distinct(v, _) => v.len(),
         }
     }
+}
+
+/// Turns a distinct state keyed by dictionary codes into one keyed by text.
+fn to_text(sets: &mut [HashSet<Key, foldhash::fast::RandomState>], keys: &mut StrKeys) {
+    if let StrKeys::Codes(d) = &*keys {
+        for set in sets.iter_mut() {
+            if set.iter().any(|k| matches!(k, Key::Code(_))) {
+                *set = set
+                    .drain()
+                    .map(|k| match k {
+                        Key::Code(c) => Key::S(d[c as usize].clone()),
+                        k => k,
+                    })
+                    .collect();
+            }
+        }
+    }
+    *keys = StrKeys::Text;
 }
 
 fn as_f64(v: V<'_>) -> Option<f64> {
@@ -387,6 +470,7 @@ fn floats(c: &Column) -> Vec<Option<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::column::StrBuilder;
 
     fn col(v: &[Option<f64>]) -> Column {
         Column::new(
@@ -414,6 +498,43 @@ mod tests {
         assert_eq!(quantile(&[4.0, 1.0, 3.0, 2.0], 0.5), Some(2.5));
         assert_eq!(quantile(&[1.0, 2.0, 3.0, 4.0, 5.0], 0.9), Some(4.6));
         assert_eq!(quantile(&[], 0.5), None);
+    }
+
+    #[test]
+    fn distinct_strings_from_two_dictionaries_count_by_text() {
+        let strings = |xs: &[&str]| {
+            let mut b = StrBuilder::default();
+            xs.iter().for_each(|x| b.push(x));
+            Column::new(Data::Str(b.finish()), None)
+        };
+        let (x, y) = (strings(&["a", "b", "a"]), strings(&["b", "c"]));
+        let new = || {
+            Accumulator::new(
+                AggFunc::CountDistinct,
+                Some(Type::String),
+                Type::Int,
+                None,
+                1,
+            )
+        };
+        // Codes (a=0, b=1) and (b=0, c=1) overlap; texts a, b, c are three.
+        let (mut one, mut two) = (new(), new());
+        one.update_batch(&[0, 0, 0], Some(&x), None);
+        two.update_batch(&[0, 0], Some(&y), None);
+        one.merge(&two);
+        assert_eq!(get(&one.evaluate().unwrap(), 0), V::I(3));
+        // One state fed from both dictionaries, then row by row.
+        let mut both = new();
+        both.update_batch(&[0, 0, 0], Some(&x), None);
+        both.update_batch(&[0, 0], Some(&y), None);
+        both.update(0, Some(&strings(&["d"])), 0);
+        assert_eq!(get(&both.evaluate().unwrap(), 0), V::I(4));
+        // The same dictionary merges by code.
+        let (mut p, mut q) = (new(), new());
+        p.update_batch(&[0, 0, u32::MAX], Some(&x), None);
+        q.update_batch(&[u32::MAX, u32::MAX, 0], Some(&x), None);
+        p.merge(&q);
+        assert_eq!(get(&p.evaluate().unwrap(), 0), V::I(2));
     }
 
     #[test]

@@ -5,9 +5,8 @@
 //! group), where each aggregate has already been computed in a fused pass
 //! per table and period axis (see `run.rs`).
 
-use std::cell::RefCell;
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono_tz::Tz;
 use indexmap::IndexMap;
@@ -64,13 +63,13 @@ pub(crate) struct Exec<'a> {
     pub data: &'a IndexMap<String, Table>,
     pub plugins: &'a IndexMap<String, PluginFunction>,
     /// `(table, relation)` → the parent row of each row.
-    parents: RefCell<HashMap<(String, String), ParentIndex>>,
+    parents: Cache<(String, String), Vec<Option<u32>>>,
     /// Window columns over whole tables, by IR node.
-    windows: RefCell<HashMap<usize, Rc<Column>>>,
+    windows: Cache<usize, Column>,
     /// Row orders of windows, by table and key expression.
-    orders: RefCell<HashMap<(String, String), Rc<WindowOrder>>>,
+    orders: Cache<(String, String), WindowOrder>,
     /// Child aggregates per parent row, by IR node and period.
-    children: RefCell<HashMap<ChildKey, Rc<Column>>>,
+    children: Cache<ChildKey, Column>,
 }
 
 /// Rows grouped by window key: key `k`'s rows, in time order, are
@@ -80,8 +79,36 @@ pub(crate) struct WindowOrder {
     runs: Vec<u32>,
 }
 
-/// For each row of a child table, its parent's row (if it has one).
-type ParentIndex = Rc<Vec<Option<u32>>>;
+/// Values computed once per run and shared by every thread: the first
+/// thread to ask computes (others asking for the same key wait for it);
+/// errors are kept too, so every asker sees the same one.
+pub(crate) struct Cache<K, V> {
+    slots: Mutex<HashMap<K, Slot<V>>>,
+}
+
+/// One cached value: computed once, by whichever thread asks first.
+type Slot<V> = Arc<OnceLock<R<Arc<V>>>>;
+
+impl<K, V> Default for Cache<K, V> {
+    fn default() -> Self {
+        Cache {
+            slots: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq, V> Cache<K, V> {
+    fn get_or(&self, key: K, compute: impl FnOnce() -> R<V>) -> R<Arc<V>> {
+        let slot = self
+            .slots
+            .lock()
+            .expect("no thread panics holding the cache")
+            .entry(key)
+            .or_default()
+            .clone();
+        slot.get_or_init(|| compute().map(Arc::new)).clone()
+    }
+}
 /// A child aggregate's cache key: its IR node, and the period when its value depends on it.
 type ChildKey = (usize, Option<usize>);
 
@@ -123,11 +150,13 @@ impl<'a> Exec<'a> {
 
     /// The parent row of every row of `table` through `relation`. Keys are
     /// compared by value as text, so integer and string ids meet.
-    pub fn parents(&self, table: &str, relation: &str) -> R<Rc<Vec<Option<u32>>>> {
+    pub fn parents(&self, table: &str, relation: &str) -> R<Arc<Vec<Option<u32>>>> {
         let key = (table.to_string(), relation.to_string());
-        if let Some(p) = self.parents.borrow().get(&key) {
-            return Ok(p.clone());
-        }
+        self.parents
+            .get_or(key, || self.compute_parents(table, relation))
+    }
+
+    fn compute_parents(&self, table: &str, relation: &str) -> R<Vec<Option<u32>>> {
         let rel = &self.schema.tables[table].relations[relation];
         // Keys are compared through their distinct values: one hash lookup
         // per distinct child key, not one String per row.
@@ -162,8 +191,6 @@ impl<'a> Exec<'a> {
             .iter()
             .map(|id| id.and_then(|id| translate[id as usize]))
             .collect();
-        let out = Rc::new(out);
-        self.parents.borrow_mut().insert(key, out.clone());
         Ok(out)
     }
 
@@ -346,10 +373,18 @@ impl<'a> Exec<'a> {
         value: &ir::Expr,
         key: &ir::Expr,
         table: &str,
-    ) -> R<Rc<Column>> {
-        if let Some(c) = self.windows.borrow().get(&id(node)) {
-            return Ok(c.clone());
-        }
+    ) -> R<Arc<Column>> {
+        self.windows
+            .get_or(id(node), || self.compute_window(func, value, key, table))
+    }
+
+    fn compute_window(
+        &self,
+        func: WindowFunc,
+        value: &ir::Expr,
+        key: &ir::Expr,
+        table: &str,
+    ) -> R<Column> {
         let t = self.table(table)?;
         let all: Vec<u32> = (0..t.len as u32).collect();
         let frame = Frame::Rows {
@@ -369,9 +404,7 @@ impl<'a> Exec<'a> {
                 }
             }
         }
-        let out = Rc::new(kernels::gather_opt(&values, &source));
-        self.windows.borrow_mut().insert(id(node), out.clone());
-        Ok(out)
+        Ok(kernels::gather_opt(&values, &source))
     }
 
     /// The rows of `table` with a non-null `key`, grouped by key and ordered
@@ -379,11 +412,18 @@ impl<'a> Exec<'a> {
     /// order). Shared by every window with the same key: a counting sort by
     /// key, then a sort of each key's rows only where they are not already
     /// in time order.
-    fn window_order(&self, key: &ir::Expr, table: &str, frame: &Frame<'_>) -> R<Rc<WindowOrder>> {
+    fn window_order(&self, key: &ir::Expr, table: &str, frame: &Frame<'_>) -> R<Arc<WindowOrder>> {
         let cache_key = (table.to_string(), ir::tree(key));
-        if let Some(o) = self.orders.borrow().get(&cache_key) {
-            return Ok(o.clone());
-        }
+        self.orders
+            .get_or(cache_key, || self.compute_window_order(key, table, frame))
+    }
+
+    fn compute_window_order(
+        &self,
+        key: &ir::Expr,
+        table: &str,
+        frame: &Frame<'_>,
+    ) -> R<WindowOrder> {
         let keys = self.eval(key, frame)?;
         let (ids, distinct) = dense_ids(&keys);
         let time_col = self.schema.tables[table]
@@ -425,9 +465,7 @@ impl<'a> Exec<'a> {
                 part.sort_by_key(|&r| at(r));
             }
         }
-        let order = Rc::new(WindowOrder { rows, runs });
-        self.orders.borrow_mut().insert(cache_key, order.clone());
-        Ok(order)
+        Ok(WindowOrder { rows, runs })
     }
 
     /// An aggregate over child rows, one value per row of the parent table.
@@ -436,11 +474,7 @@ impl<'a> Exec<'a> {
         a: &ir::Aggregate,
         parent: &str,
         period: Option<(usize, (i64, i64))>,
-    ) -> R<Rc<Column>> {
-        let rel = a
-            .parent_relation
-            .as_ref()
-            .ok_or("internal: row aggregate without a relation")?;
+    ) -> R<Arc<Column>> {
         let depends_on_period = !matches!(a.axis, Axis::All) || uses_period(a);
         let cache_key = (
             id(a),
@@ -450,9 +484,21 @@ impl<'a> Exec<'a> {
                 None
             },
         );
-        if let Some(c) = self.children.borrow().get(&cache_key) {
-            return Ok(c.clone());
-        }
+        self.children.get_or(cache_key, || {
+            self.compute_child_aggregate(a, parent, period)
+        })
+    }
+
+    fn compute_child_aggregate(
+        &self,
+        a: &ir::Aggregate,
+        parent: &str,
+        period: Option<(usize, (i64, i64))>,
+    ) -> R<Column> {
+        let rel = a
+            .parent_relation
+            .as_ref()
+            .ok_or("internal: row aggregate without a relation")?;
         let parent_len = self.table(parent)?.len;
         let owners = self.parents(&a.table, rel)?;
         let rows = self.select(&a.table, &a.axis, period.map(|p| p.1))?;
@@ -465,12 +511,9 @@ impl<'a> Exec<'a> {
             // One call over every selected child row, grouped by parent row.
             let (values, groups) =
                 self.plugin_batch(a, call, &frame, &rows, |r| owners[r as usize])?;
-            let out = Rc::new(
-                self.plugin(&call.name)?
-                    .call_aggregate(&values, &groups, parent_len)?,
-            );
-            self.children.borrow_mut().insert(cache_key, out.clone());
-            return Ok(out);
+            return self
+                .plugin(&call.name)?
+                .call_aggregate(&values, &groups, parent_len);
         }
         let mut acc = Accumulator::new(
             a.func,
@@ -490,9 +533,7 @@ impl<'a> Exec<'a> {
             .map(|&r| owners[r as usize].unwrap_or(u32::MAX))
             .collect();
         acc.update_batch(&cells, values.as_ref(), filter.as_ref());
-        let out = Rc::new(acc.evaluate()?);
-        self.children.borrow_mut().insert(cache_key, out.clone());
-        Ok(out)
+        acc.evaluate()
     }
 
     pub fn plugin(&self, name: &str) -> R<&'a PluginFunction> {

@@ -37,6 +37,9 @@ pub struct Query {
     /// Rejected rows tolerated (left out of every metric); more fail the
     /// run. 0 by default: any reject fails it.
     pub max_rejects: u64,
+    /// Threads for loading and computing; 0 means one per core. The
+    /// result is the same for every number of threads.
+    pub threads: usize,
 }
 
 impl Default for Query {
@@ -48,6 +51,7 @@ impl Default for Query {
             from: None,
             to: None,
             max_rejects: 0,
+            threads: 0,
         }
     }
 }
@@ -189,7 +193,25 @@ impl Project {
             per_metric.push(aggs);
         }
 
-        let (data, accounting) = self.load_data(&metrics, &q.by)?;
+        // Plugins promise no thread safety (docs/plugins.md): a query that
+        // calls one runs on one thread.
+        let calls_plugin = metrics.iter().any(|m| {
+            let mut found = false;
+            m.expr.walk(&mut |e| {
+                found |= match &e.kind {
+                    K::Call { func, .. } => self.plugin_functions.contains_key(func),
+                    K::Aggregate(a) => a.plugin.is_some(),
+                    _ => false,
+                }
+            });
+            found
+        });
+        let threads = match q.threads {
+            _ if calls_plugin => 1,
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        let (data, accounting) = self.load_data(&metrics, &q.by, threads)?;
         let rejected = accounting.rejects.len() as u64;
         if rejected > q.max_rejects {
             return Err(too_many_rejects(q.max_rejects, accounting));
@@ -334,6 +356,7 @@ impl Project {
                 .iter()
                 .map(|a| a.plugin.is_none() && !uses_period(a))
                 .collect();
+            let empty: Vec<Option<Accumulator>> = accs.clone();
             if whole.iter().any(|&w| w) {
                 let mut rows = Vec::new();
                 let mut cells = Vec::new();
@@ -350,65 +373,89 @@ impl Project {
                     by_row.sort_unstable_by_key(|x| x.0);
                     (rows, cells) = by_row.into_iter().unzip();
                 }
-                let frame = Frame::Rows {
-                    table: &p.table,
-                    rows: &rows,
-                    period: None,
-                };
-                let mut memo = Memo::default();
-                for ((a, acc), _) in p
-                    .aggs
-                    .iter()
-                    .zip(accs.iter_mut())
-                    .zip(&whole)
-                    .filter(|x| *x.1)
-                {
-                    let acc = acc.as_mut().expect("a built-in aggregate");
-                    let filter = memo
-                        .eval(&exec, a.filter.as_ref(), &frame)
-                        .map_err(data_err)?;
-                    let values = memo.eval(&exec, a.arg.as_ref(), &frame).map_err(data_err)?;
-                    acc.update_batch(&cells, values.as_deref(), filter.as_deref());
+                // Fixed chunks, whatever the number of threads, merged in
+                // chunk order: the same sums in the same order on 1 thread
+                // or on many.
+                let chunk = chunk_rows(periods.len() * g);
+                let chunks = rows.len().div_ceil(chunk);
+                let parts = par_map(chunks, threads, |c| {
+                    let range = c * chunk..((c + 1) * chunk).min(rows.len());
+                    let frame = Frame::Rows {
+                        table: &p.table,
+                        rows: &rows[range.clone()],
+                        period: None,
+                    };
+                    let mut memo = Memo::default();
+                    let mut part = empty.clone();
+                    for (k, a) in p.aggs.iter().enumerate() {
+                        let Some(acc) = part[k].as_mut().filter(|_| whole[k]) else {
+                            continue;
+                        };
+                        let filter = memo
+                            .eval(&exec, a.filter.as_ref(), &frame)
+                            .map_err(data_err)?;
+                        let values = memo.eval(&exec, a.arg.as_ref(), &frame).map_err(data_err)?;
+                        acc.update_batch(
+                            &cells[range.clone()],
+                            values.as_deref(),
+                            filter.as_deref(),
+                        );
+                    }
+                    Ok(part)
+                })?;
+                for part in parts {
+                    merge_into(&mut accs, &part, &whole, true);
                 }
             }
-            for (pi, rows) in sel.iter().enumerate() {
-                if whole.iter().all(|&w| w) {
-                    break;
-                }
-                let frame = Frame::Rows {
-                    table: &p.table,
-                    rows,
-                    period: Some((pi, periods[pi])),
-                };
-                let cells: Vec<u32> = rows
-                    .iter()
-                    .map(|&r| (pi * g) as u32 + rank[rk[r as usize] as usize])
-                    .collect();
-                let mut memo = Memo::default();
-                for (k, (a, acc)) in p.aggs.iter().zip(accs.iter_mut()).enumerate() {
-                    if whole[k] {
-                        continue;
-                    }
-                    let Some(acc) = acc else {
-                        let call = a.plugin.as_ref().expect("a plugin aggregate");
-                        let (values, groups) = exec
-                            .plugin_batch(a, call, &frame, rows, |r| {
-                                Some(rank[rk[r as usize] as usize])
-                            })
-                            .map_err(data_err)?;
-                        let f = exec.plugin(&call.name).map_err(data_err)?;
-                        plugin_parts[k]
-                            .push(f.call_aggregate(&values, &groups, g).map_err(plugin_err)?);
-                        continue;
+            if !whole.iter().all(|&w| w) {
+                // One unit of work per period; a period's cells are its own,
+                // so merging them is exact in any order.
+                let parts = par_map(sel.len(), threads, |pi| {
+                    let rows = &sel[pi];
+                    let frame = Frame::Rows {
+                        table: &p.table,
+                        rows,
+                        period: Some((pi, periods[pi])),
                     };
-                    if rows.is_empty() {
-                        continue;
+                    let cells: Vec<u32> = rows
+                        .iter()
+                        .map(|&r| (pi * g) as u32 + rank[rk[r as usize] as usize])
+                        .collect();
+                    let mut memo = Memo::default();
+                    let mut part = empty.clone();
+                    let mut plugin_out: Vec<Option<Column>> = vec![None; p.aggs.len()];
+                    for (k, a) in p.aggs.iter().enumerate() {
+                        if whole[k] {
+                            continue;
+                        }
+                        let Some(acc) = part[k].as_mut() else {
+                            let call = a.plugin.as_ref().expect("a plugin aggregate");
+                            let (values, groups) = exec
+                                .plugin_batch(a, call, &frame, rows, |r| {
+                                    Some(rank[rk[r as usize] as usize])
+                                })
+                                .map_err(data_err)?;
+                            let f = exec.plugin(&call.name).map_err(data_err)?;
+                            plugin_out[k] =
+                                Some(f.call_aggregate(&values, &groups, g).map_err(plugin_err)?);
+                            continue;
+                        };
+                        if rows.is_empty() {
+                            continue;
+                        }
+                        let filter = memo
+                            .eval(&exec, a.filter.as_ref(), &frame)
+                            .map_err(data_err)?;
+                        let values = memo.eval(&exec, a.arg.as_ref(), &frame).map_err(data_err)?;
+                        acc.update_batch(&cells, values.as_deref(), filter.as_deref());
                     }
-                    let filter = memo
-                        .eval(&exec, a.filter.as_ref(), &frame)
-                        .map_err(data_err)?;
-                    let values = memo.eval(&exec, a.arg.as_ref(), &frame).map_err(data_err)?;
-                    acc.update_batch(&cells, values.as_deref(), filter.as_deref());
+                    Ok((part, plugin_out))
+                })?;
+                for (part, plugin_out) in parts {
+                    merge_into(&mut accs, &part, &whole, false);
+                    for (k, c) in plugin_out.into_iter().enumerate() {
+                        plugin_parts[k].extend(c);
+                    }
                 }
             }
             for ((a, acc), parts) in p.aggs.iter().zip(accs).zip(plugin_parts) {
@@ -507,6 +554,7 @@ impl Project {
         &self,
         metrics: &[&CheckedMetric],
         by: &[String],
+        threads: usize,
     ) -> Result<(IndexMap<String, Table>, Accounting), Error> {
         let mut needed: IndexMap<String, BTreeSet<String>> = IndexMap::new();
         let mut add = |t: &str, c: &str| {
@@ -546,13 +594,15 @@ impl Project {
                 }
             }
         }
-        let mut out = IndexMap::new();
-        let mut accounting = Accounting::default();
-        for (t, cols) in needed {
-            let source = self.tables.get(&t).ok_or_else(|| {
+        // Tables are read side by side (one unit of work each), and joined
+        // in the order they were asked for.
+        let needed: Vec<(String, BTreeSet<String>)> = needed.into_iter().collect();
+        let loaded = par_map(needed.len(), threads, |i| {
+            let (t, cols) = &needed[i];
+            let source = self.tables.get(t).ok_or_else(|| {
                 Error::usage(format!("table `{t}` has no source in this project"))
             })?;
-            let ts = &self.schema.tables[&t];
+            let ts = &self.schema.tables[t];
             let specs: Vec<ColumnSpec> = cols
                 .iter()
                 .filter(|c| !c.is_empty())
@@ -573,22 +623,26 @@ impl Project {
             if let Some((label, text)) = &source.inline {
                 let label = std::path::Path::new(label);
                 loaded.push(
-                    crate::read::read_text(&t, label, text, &specs, &opts)
+                    crate::read::read_text(t, label, text, &specs, &opts)
                         .map_err(|e| Error::data(e.to_string()))?,
                 );
             }
             for f in &source.files {
-                loaded.push(
-                    read_table(&t, f, &specs, &opts).map_err(|e| Error::data(e.to_string()))?,
-                );
+                loaded
+                    .push(read_table(t, f, &specs, &opts).map_err(|e| Error::data(e.to_string()))?);
             }
+            Ok((loaded, specs))
+        })?;
+        let mut out = IndexMap::new();
+        let mut accounting = Accounting::default();
+        for ((t, _), (loaded, specs)) in needed.iter().zip(loaded) {
             let mut parts = Vec::with_capacity(loaded.len());
             for l in loaded {
                 accounting.files.push(l.account);
                 accounting.rejects.extend(l.rejects);
                 parts.push(l.table);
             }
-            out.insert(t.clone(), concat(&t, parts, &specs));
+            out.insert(t.clone(), concat(t, parts, &specs));
         }
         Ok((out, accounting))
     }
@@ -675,11 +729,75 @@ impl Project {
     }
 }
 
+/// Rows per unit of work of a whole-table pass over `cells` cells: each
+/// unit has its own accumulators, merged at the end, so units grow with the
+/// cells. It depends on the query only, never on the number of threads.
+fn chunk_rows(cells: usize) -> usize {
+    cells.saturating_mul(8).clamp(1 << 14, 1 << 20)
+}
+
+/// `f(0..n)` on up to `threads` threads, the results in order. On error,
+/// the first error in unit order: units are claimed in order, so every unit
+/// before a failed one has run, whatever the timing.
+fn par_map<T: Send>(
+    n: usize,
+    threads: usize,
+    f: impl Fn(usize) -> Result<T, Error> + Sync,
+) -> Result<Vec<T>, Error> {
+    if threads <= 1 || n <= 1 {
+        return (0..n).map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done: Vec<std::sync::Mutex<Option<Result<T, Error>>>> =
+        (0..n).map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..threads.min(n) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                if i >= n {
+                    break;
+                }
+                let r = f(i);
+                let failed = r.is_err();
+                *done[i].lock().expect("no panic holding a result") = Some(r);
+                if failed {
+                    next.fetch_max(n, std::sync::atomic::Ordering::SeqCst);
+                }
+            });
+        }
+    });
+    let mut out = Vec::with_capacity(n);
+    for d in done {
+        match d.into_inner().expect("no panic holding a result") {
+            Some(r) => out.push(r?),
+            None => unreachable!("a unit after a failed one is never left unreported before it"),
+        }
+    }
+    Ok(out)
+}
+
+/// Folds a unit's accumulators into the pass's: those of the whole-table
+/// aggregates (`whole_part`) or of the per-period ones.
+fn merge_into(
+    accs: &mut [Option<Accumulator>],
+    part: &[Option<Accumulator>],
+    whole: &[bool],
+    whole_part: bool,
+) {
+    for ((acc, p), &w) in accs.iter_mut().zip(part).zip(whole) {
+        if let (Some(acc), Some(p)) = (acc.as_mut(), p) {
+            if w == whole_part {
+                acc.merge(p);
+            }
+        }
+    }
+}
+
 /// Row expressions evaluated once per frame: aggregates of one pass often
 /// share a filter (`where status == "solved"`) or an argument.
 #[derive(Default)]
 struct Memo {
-    done: HashMap<String, std::rc::Rc<Column>>,
+    done: HashMap<String, std::sync::Arc<Column>>,
 }
 
 impl Memo {
@@ -688,13 +806,13 @@ impl Memo {
         exec: &Exec<'_>,
         e: Option<&ir::Expr>,
         frame: &Frame<'_>,
-    ) -> Result<Option<std::rc::Rc<Column>>, String> {
+    ) -> Result<Option<std::sync::Arc<Column>>, String> {
         let Some(e) = e else { return Ok(None) };
         let key = ir::tree(e);
         if let Some(c) = self.done.get(&key) {
             return Ok(Some(c.clone()));
         }
-        let c = std::rc::Rc::new(exec.eval(e, frame)?);
+        let c = std::sync::Arc::new(exec.eval(e, frame)?);
         self.done.insert(key, c.clone());
         Ok(Some(c))
     }

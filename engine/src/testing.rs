@@ -141,6 +141,7 @@ fn run_case(project: &Project, case: &TestCase, label: &str) -> Result<ResultTab
         from: case.from.clone(),
         to: case.to.clone(),
         max_rejects: 0,
+        threads: 0,
     };
     p.run(&q).map_err(|e| e.to_string().trim().to_string())
 }
