@@ -172,19 +172,29 @@ impl<'a> Exec<'a> {
             }
             row_of[id as usize] = i as u32;
         }
-        let by_text: foldhash::HashMap<&str, u32> = parent_texts
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (&**t, i as u32))
-            .collect();
+        // Exports are usually in key order, so a child's distinct keys often
+        // come in the parent's order: try the same position first, and
+        // build a hash index of the parent keys only for those that miss.
         let (child_ids, child_texts) = key_ids(self.column(table, &rel.column)?);
+        let mut by_text: Option<foldhash::HashMap<&str, u32>> = None;
         let translate: Vec<Option<u32>> = child_texts
             .iter()
-            .map(|t| {
-                by_text
-                    .get(&**t)
-                    .map(|&p| row_of[p as usize])
-                    .filter(|&r| r != u32::MAX)
+            .enumerate()
+            .map(|(i, t)| {
+                let p = match parent_texts.get(i) {
+                    Some(same) if same == t => Some(i as u32),
+                    _ => by_text
+                        .get_or_insert_with(|| {
+                            parent_texts
+                                .iter()
+                                .enumerate()
+                                .map(|(i, t)| (&**t, i as u32))
+                                .collect()
+                        })
+                        .get(&**t)
+                        .copied(),
+                };
+                p.map(|p| row_of[p as usize]).filter(|&r| r != u32::MAX)
             })
             .collect();
         let out: Vec<Option<u32>> = child_ids

@@ -10,7 +10,7 @@ use kpi_dsl::ir::{self, Axis, ExprKind as K};
 use kpi_dsl::{codes, Better, CheckedMetric, Diagnostic, Type};
 
 use crate::agg::Accumulator;
-use crate::column::{Column, Table, MICROS};
+use crate::column::{Column, Data, Table, MICROS};
 use crate::exec::{agg_output, id, uses_period, Exec, Frame};
 use crate::kernels::{get, V};
 use crate::period::PeriodKind;
@@ -288,34 +288,44 @@ impl Project {
                 row_keys.insert(p.table.clone(), k);
             }
         }
-        let mut selections: Vec<Vec<Vec<u32>>> = Vec::new();
+        let mut selections: Vec<Selection> = Vec::new();
         for p in &passes {
-            let per_period = match p.axis {
-                // One binary search per row instead of one scan per period.
+            let rk = &row_keys[&p.table];
+            let sel = match p.axis {
+                // Each row's period by one binary search over the period
+                // bounds, in row order.
                 Axis::Column(c) => {
                     let col = exec.column(&p.table, c).map_err(data_err)?;
-                    let mut per_period = vec![Vec::new(); periods.len()];
-                    for i in 0..col.len() {
-                        if let V::T(t) = get(col, i) {
-                            if let Some(b) = crate::period::bucket(&periods, t) {
-                                per_period[b].push(i as u32);
-                            }
+                    let Data::Timestamp(ts) = &col.data else {
+                        return Err(data_err(format!("internal: axis `{c}` is not a timestamp")));
+                    };
+                    let bucket: Vec<u32> = ts
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &t)| match col.is_valid(i) {
+                            true => crate::period::bucket(&periods, t).map_or(NONE, |b| b as u32),
+                            false => NONE,
+                        })
+                        .collect();
+                    for (r, &b) in bucket.iter().enumerate() {
+                        if b != NONE {
+                            keys.seen[rk[r] as usize] = true;
                         }
                     }
-                    per_period
+                    Selection::Buckets(bucket)
                 }
-                _ => periods
-                    .iter()
-                    .map(|&bounds| exec.select(&p.table, p.axis, Some(bounds)))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(data_err)?,
+                _ => {
+                    let lists = par_map(periods.len(), threads, |pi| {
+                        exec.select(&p.table, p.axis, Some(periods[pi]))
+                            .map_err(data_err)
+                    })?;
+                    for &r in lists.iter().flatten() {
+                        keys.seen[rk[r as usize] as usize] = true;
+                    }
+                    Selection::Lists(lists)
+                }
             };
-            for rows in &per_period {
-                for &r in rows {
-                    keys.seen[row_keys[&p.table][r as usize] as usize] = true;
-                }
-            }
-            selections.push(per_period);
+            selections.push(sel);
         }
         if q.by.is_empty() {
             keys.intern(Vec::new());
@@ -358,31 +368,39 @@ impl Project {
                 .collect();
             let empty: Vec<Option<Accumulator>> = accs.clone();
             if whole.iter().any(|&w| w) {
-                let mut rows = Vec::new();
-                let mut cells = Vec::new();
-                for (pi, period_rows) in sel.iter().enumerate() {
-                    for &r in period_rows {
-                        rows.push(r);
-                        cells.push((pi * g) as u32 + rank[rk[r as usize] as usize]);
-                    }
-                }
-                // A row in several periods (an interval axis) is evaluated
-                // once per period; keep row order where each row is in one.
-                if matches!(p.axis, Axis::Column(_)) {
-                    let mut by_row: Vec<(u32, u32)> = rows.into_iter().zip(cells).collect();
-                    by_row.sort_unstable_by_key(|x| x.0);
-                    (rows, cells) = by_row.into_iter().unzip();
-                }
+                let cell = |pi: u32, r: u32| pi * g as u32 + rank[rk[r as usize] as usize];
                 // Fixed chunks, whatever the number of threads, merged in
                 // chunk order: the same sums in the same order on 1 thread
-                // or on many.
+                // or on many. A chunk is a range of the table's rows (a
+                // period axis: each row in at most one period), or of the
+                // (period, row) pairs (an interval or `@all` axis).
                 let chunk = chunk_rows(periods.len() * g);
-                let chunks = rows.len().div_ceil(chunk);
-                let parts = par_map(chunks, threads, |c| {
-                    let range = c * chunk..((c + 1) * chunk).min(rows.len());
+                let pairs: Vec<(u32, u32)> = match sel {
+                    Selection::Buckets(_) => Vec::new(),
+                    Selection::Lists(lists) => lists
+                        .iter()
+                        .enumerate()
+                        .flat_map(|(pi, rows)| rows.iter().map(move |&r| (pi as u32, r)))
+                        .collect(),
+                };
+                let total = match sel {
+                    Selection::Buckets(b) => b.len(),
+                    Selection::Lists(_) => pairs.len(),
+                };
+                let parts = par_map(total.div_ceil(chunk), threads, |c| {
+                    let range = c * chunk..((c + 1) * chunk).min(total);
+                    let (rows, cells): (Vec<u32>, Vec<u32>) = match sel {
+                        Selection::Buckets(b) => range
+                            .filter(|&r| b[r] != NONE)
+                            .map(|r| (r as u32, cell(b[r], r as u32)))
+                            .unzip(),
+                        Selection::Lists(_) => {
+                            pairs[range].iter().map(|&(pi, r)| (r, cell(pi, r))).unzip()
+                        }
+                    };
                     let frame = Frame::Rows {
                         table: &p.table,
-                        rows: &rows[range.clone()],
+                        rows: &rows,
                         period: None,
                     };
                     let mut memo = Memo::default();
@@ -395,11 +413,7 @@ impl Project {
                             .eval(&exec, a.filter.as_ref(), &frame)
                             .map_err(data_err)?;
                         let values = memo.eval(&exec, a.arg.as_ref(), &frame).map_err(data_err)?;
-                        acc.update_batch(
-                            &cells[range.clone()],
-                            values.as_deref(),
-                            filter.as_deref(),
-                        );
+                        acc.update_batch(&cells, values.as_deref(), filter.as_deref());
                     }
                     Ok(part)
                 })?;
@@ -410,8 +424,20 @@ impl Project {
             if !whole.iter().all(|&w| w) {
                 // One unit of work per period; a period's cells are its own,
                 // so merging them is exact in any order.
-                let parts = par_map(sel.len(), threads, |pi| {
-                    let rows = &sel[pi];
+                let lists = match sel {
+                    Selection::Lists(l) => std::borrow::Cow::Borrowed(l),
+                    Selection::Buckets(b) => {
+                        let mut l = vec![Vec::new(); periods.len()];
+                        for (r, &pi) in b.iter().enumerate() {
+                            if pi != NONE {
+                                l[pi as usize].push(r as u32);
+                            }
+                        }
+                        std::borrow::Cow::Owned(l)
+                    }
+                };
+                let parts = par_map(lists.len(), threads, |pi| {
+                    let rows = &lists[pi];
                     let frame = Frame::Rows {
                         table: &p.table,
                         rows,
@@ -728,6 +754,16 @@ impl Project {
         Ok(periods)
     }
 }
+
+/// The rows a pass reads: each row's period (`NONE` outside the periods)
+/// for a period axis, else the rows of each period.
+enum Selection {
+    Buckets(Vec<u32>),
+    Lists(Vec<Vec<u32>>),
+}
+
+/// No period, no cell.
+const NONE: u32 = u32::MAX;
 
 /// Rows per unit of work of a whole-table pass over `cells` cells: each
 /// unit has its own accumulators, merged at the end, so units grow with the
