@@ -19,6 +19,9 @@ use crate::column::{Column, Data, Table};
 use crate::kernels::{self, get, V};
 use crate::plugin::PluginFunction;
 
+/// No related row (a child without a parent, a first row without a `prev`).
+pub(crate) const NO_ROW: u32 = u32::MAX;
+
 /// Identity of an IR node for caches: its address (the IR outlives a run).
 pub(crate) fn id<T>(x: &T) -> usize {
     x as *const T as usize
@@ -63,7 +66,7 @@ pub(crate) struct Exec<'a> {
     pub data: &'a IndexMap<String, Table>,
     pub plugins: &'a IndexMap<String, PluginFunction>,
     /// `(table, relation)` → the parent row of each row.
-    parents: Cache<(String, String), Vec<Option<u32>>>,
+    parents: Cache<(String, String), Vec<u32>>,
     /// Window columns over whole tables, by IR node.
     windows: Cache<usize, Column>,
     /// Row orders of windows, by table and key expression.
@@ -150,13 +153,13 @@ impl<'a> Exec<'a> {
 
     /// The parent row of every row of `table` through `relation`. Keys are
     /// compared by value as text, so integer and string ids meet.
-    pub fn parents(&self, table: &str, relation: &str) -> R<Arc<Vec<Option<u32>>>> {
+    pub fn parents(&self, table: &str, relation: &str) -> R<Arc<Vec<u32>>> {
         let key = (table.to_string(), relation.to_string());
         self.parents
             .get_or(key, || self.compute_parents(table, relation))
     }
 
-    fn compute_parents(&self, table: &str, relation: &str) -> R<Vec<Option<u32>>> {
+    fn compute_parents(&self, table: &str, relation: &str) -> R<Vec<u32>> {
         let rel = &self.schema.tables[table].relations[relation];
         // Keys are compared through their distinct values: one hash lookup
         // per distinct child key, not one String per row.
@@ -177,7 +180,7 @@ impl<'a> Exec<'a> {
         // build a hash index of the parent keys only for those that miss.
         let (child_ids, child_texts) = key_ids(self.column(table, &rel.column)?);
         let mut by_text: Option<foldhash::HashMap<&str, u32>> = None;
-        let translate: Vec<Option<u32>> = child_texts
+        let translate: Vec<u32> = child_texts
             .iter()
             .enumerate()
             .map(|(i, t)| {
@@ -194,30 +197,27 @@ impl<'a> Exec<'a> {
                         .get(&**t)
                         .copied(),
                 };
-                p.map(|p| row_of[p as usize]).filter(|&r| r != u32::MAX)
+                p.map_or(NO_ROW, |p| row_of[p as usize])
             })
             .collect();
-        let out: Vec<Option<u32>> = child_ids
+        let out: Vec<u32> = child_ids
             .iter()
-            .map(|id| id.and_then(|id| translate[id as usize]))
+            .map(|id| id.map_or(NO_ROW, |id| translate[id as usize]))
             .collect();
         Ok(out)
     }
 
-    /// Follows a relation path from the rows of `table`; `None` where a
+    /// Follows a relation path from the rows of `table`; [`NO_ROW`] where a
     /// row has no related row.
-    pub fn follow(
-        &self,
-        table: &str,
-        rows: &[u32],
-        path: &[String],
-    ) -> R<(String, Vec<Option<u32>>)> {
+    pub fn follow(&self, table: &str, rows: &[u32], path: &[String]) -> R<(String, Vec<u32>)> {
         let mut t = table.to_string();
-        let mut idx: Vec<Option<u32>> = rows.iter().map(|&r| Some(r)).collect();
+        let mut idx: Vec<u32> = rows.to_vec();
         for rel in path {
             let parents = self.parents(&t, rel)?;
             for i in idx.iter_mut() {
-                *i = i.and_then(|r| parents[r as usize]);
+                if *i != NO_ROW {
+                    *i = parents[*i as usize];
+                }
             }
             t = self.schema.tables[&t].relations[rel].table.clone();
         }
@@ -404,13 +404,13 @@ impl<'a> Exec<'a> {
         };
         let values = self.eval(value, &frame)?;
         let order = self.window_order(key, table, &frame)?;
-        let mut source: Vec<Option<u32>> = vec![None; t.len];
+        let mut source: Vec<u32> = vec![NO_ROW; t.len];
         for run in order.runs.windows(2) {
             let rows = &order.rows[run[0] as usize..run[1] as usize];
             for w in rows.windows(2) {
                 match func {
-                    WindowFunc::Prev => source[w[1] as usize] = Some(w[0]),
-                    WindowFunc::Next => source[w[0] as usize] = Some(w[1]),
+                    WindowFunc::Prev => source[w[1] as usize] = w[0],
+                    WindowFunc::Next => source[w[0] as usize] = w[1],
                 }
             }
         }
@@ -519,8 +519,9 @@ impl<'a> Exec<'a> {
         };
         if let Some(call) = &a.plugin {
             // One call over every selected child row, grouped by parent row.
-            let (values, groups) =
-                self.plugin_batch(a, call, &frame, &rows, |r| owners[r as usize])?;
+            let (values, groups) = self.plugin_batch(a, call, &frame, &rows, |r| {
+                Some(owners[r as usize]).filter(|&o| o != NO_ROW)
+            })?;
             return self
                 .plugin(&call.name)?
                 .call_aggregate(&values, &groups, parent_len);
@@ -538,10 +539,7 @@ impl<'a> Exec<'a> {
             .map(|p| self.eval(p, &frame))
             .transpose()?;
         let values = a.arg.as_ref().map(|x| self.eval(x, &frame)).transpose()?;
-        let cells: Vec<u32> = rows
-            .iter()
-            .map(|&r| owners[r as usize].unwrap_or(u32::MAX))
-            .collect();
+        let cells: Vec<u32> = rows.iter().map(|&r| owners[r as usize]).collect();
         acc.update_batch(&cells, values.as_ref(), filter.as_ref());
         acc.evaluate()
     }
@@ -594,8 +592,11 @@ impl<'a> Exec<'a> {
             Axis::All => (0..t.len as u32).collect(),
             Axis::Column(c) => {
                 let col = self.column(table, c)?;
+                let Data::Timestamp(ts) = &col.data else {
+                    return Err(format!("internal: axis `{c}` is not a timestamp"));
+                };
                 (0..t.len)
-                    .filter(|&i| matches!(get(col, i), V::T(x) if x >= start && x < end))
+                    .filter(|&i| col.is_valid(i) && ts[i] >= start && ts[i] < end)
                     .map(|i| i as u32)
                     .collect()
             }
@@ -630,12 +631,13 @@ impl<'a> Exec<'a> {
             .as_ref()
             .ok_or_else(|| format!("internal: `{table}` has no interval"))?;
         let (fc, tc) = (self.column(table, from)?, self.column(table, to)?);
-        Ok((0..fc.len())
-            .filter(|&i| match (get(fc, i), get(tc, i)) {
-                (V::T(f), V::T(t)) => f < at && at <= t,
-                (V::T(f), V::Null) => f < at,
-                _ => false,
-            })
+        let (Data::Timestamp(f), Data::Timestamp(t)) = (&fc.data, &tc.data) else {
+            return Err(format!(
+                "internal: the interval of `{table}` is not two timestamps"
+            ));
+        };
+        Ok((0..f.len())
+            .filter(|&i| fc.is_valid(i) && f[i] < at && (!tc.is_valid(i) || at <= t[i]))
             .map(|i| i as u32)
             .collect())
     }

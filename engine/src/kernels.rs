@@ -488,19 +488,23 @@ pub fn gather(c: &Column, idx: &[u32]) -> Column {
     Column::new(data, valid)
 }
 
-/// Like [`gather`], where a missing index gives null (a row with no parent).
-pub fn gather_opt(c: &Column, idx: &[Option<u32>]) -> Column {
-    let dense: Vec<u32> = idx.iter().map(|i| i.unwrap_or(0)).collect();
+/// Like [`gather`], where the index `u32::MAX` gives null (a row with no
+/// parent, a first row with no `prev`).
+pub fn gather_opt(c: &Column, idx: &[u32]) -> Column {
+    const NONE: u32 = u32::MAX;
     if c.is_empty() {
         return broadcast(&Value::Null, &c.ty(), idx.len());
     }
-    let mut out = gather(c, &dense);
-    let mut valid: Vec<bool> = (0..out.len()).map(|i| out.is_valid(i)).collect();
-    for (k, i) in idx.iter().enumerate() {
-        if i.is_none() {
-            valid[k] = false;
-        }
+    if !idx.contains(&NONE) {
+        return gather(c, idx);
     }
+    let dense: Vec<u32> = idx.iter().map(|&i| if i == NONE { 0 } else { i }).collect();
+    let mut out = gather(c, &dense);
+    let valid: Vec<bool> = idx
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| i != NONE && out.is_valid(k))
+        .collect();
     out.valid = Some(valid).filter(|v| v.iter().any(|b| !b));
     out
 }

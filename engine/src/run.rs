@@ -708,10 +708,12 @@ impl Project {
                 }
                 for column in columns {
                     let col = exec.column(&p.table, column).map_err(Error::data)?;
-                    for i in 0..col.len() {
-                        if let V::T(t) = get(col, i) {
-                            lo = lo.min(t);
-                            hi = hi.max(t);
+                    if let Data::Timestamp(ts) = &col.data {
+                        for (i, &t) in ts.iter().enumerate() {
+                            if col.is_valid(i) {
+                                lo = lo.min(t);
+                                hi = hi.max(t);
+                            }
                         }
                     }
                 }
@@ -902,7 +904,13 @@ impl GroupKeys {
                         let (ids, texts) = crate::exec::key_ids(exec.column(&pt, &column)?);
                         let ids = idx
                             .iter()
-                            .map(|i| i.and_then(|i| ids[i as usize]))
+                            .map(|&i| {
+                                if i == crate::exec::NO_ROW {
+                                    None
+                                } else {
+                                    ids[i as usize]
+                                }
+                            })
                             .collect();
                         (ids, texts.iter().map(|t| Some(t.to_string())).collect())
                     }
