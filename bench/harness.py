@@ -6,8 +6,9 @@ generates the data and installs the peers first.
 kpi has no load/compute split of its own, so the harness takes it from the
 running binary without changing it: uprobes (`perf probe`) on
 kpi_engine::read::read_from (entry and return: every file read) and on
-kpi_engine::result::ResultTable::render (output starts). load = the time
-inside read_from; compute = from the last read_from return to render; the
+kpi_engine::result::ResultTable::render (output starts). load = from the
+first read_from entry to the last return (tables are read side by side with
+several threads); compute = from the last read_from return to render; the
 rest of the wall time is start-up, definitions and writing the output. Where
 uprobes cannot be set (no perf, not root, symbols renamed), only the wall
 time is reported for kpi.
@@ -114,18 +115,20 @@ class Probes:
             m = re.match(r"\s*([\d.]+):\s+" + PROBE_GROUP + r":(\w+):", l)
             if m:
                 ev.append((float(m.group(1)), m.group(2)))
-        load, start, last_ret, render = 0.0, None, None, None
+        # Load: from the first read's start to the last read's return (with
+        # several threads, tables are read side by side); compute: from
+        # there to rendering.
+        first, last_ret, render = None, None, None
         for t, e in ev:
-            if e == "rf":
-                start = t
-            elif e.startswith("rfr") and start is not None:
-                load += t - start
-                last_ret, start = t, None
+            if e == "rf" and first is None:
+                first = t
+            elif e.startswith("rfr"):
+                last_ret = t
             elif e == "render" and render is None:
                 render = t
-        if last_ret is None or render is None:
+        if first is None or last_ret is None or render is None:
             return None
-        return {"load": load, "compute": render - last_ret}
+        return {"load": last_ret - first, "compute": render - last_ret}
 
 
 # ------------------------------------------------------------- processes
@@ -153,8 +156,9 @@ def timed(cmd, cwd=None, env=None, stdout_path=None, wrap=()):
             "stdout": None if stdout_path else p.stdout, "stderr": p.stderr}
 
 
-def run_kpi(metrics, data, probes, out_csv):
-    cmd = [KPI, "run", *metrics, "--by", "agent", "--period", "month", "--format", "csv"]
+def run_kpi(metrics, data, probes, out_csv, threads=1):
+    cmd = [KPI, "run", *metrics, "--by", "agent", "--period", "month", "--format", "csv",
+           "--threads", str(threads)]
     with tempfile.NamedTemporaryFile(suffix=".perf", delete=False) as f:
         pdata = f.name
     try:
@@ -276,7 +280,7 @@ def render(ctx):
     dirty = f", with uncommitted changes in {ctx['dirty']} engine/CLI files" if ctx["dirty"] else ""
     L.append(f"- kpi {ctx['kpi_version']} built from {ctx['head']}{dirty}; DuckDB {ctx['duckdb_version']}, "
              f"Polars {ctx['polars_version']}, Python {ctx['python']}; {ctx['threads']} thread(s) each "
-             f"(DuckDB `SET threads`, `POLARS_MAX_THREADS`; kpi is single-threaded).")
+             f"(DuckDB `SET threads`, `POLARS_MAX_THREADS`, kpi `--threads`).")
     la = ctx["loadavg"]
     L.append(f"- Shared machine: 1-minute load average {min(la):.1f}–{max(la):.1f} "
              f"(median {statistics.median(la):.1f}) over the runs, on {m['nproc']} cores. "
@@ -342,6 +346,22 @@ def render(ctx):
         L.append(f"| {f(med(runs, 'load'))} | {f(med(runs, 'compute'))} | {f(med(runs, 'wall'))} "
                  f"| {f(med(runs, 'cpu'))} | {f(med(runs, 'rss'), 0)} |")
         L.append("")
+    if ctx.get("par") or ctx.get("full_par"):
+        L.append(f"**kpi on {ctx['parallel']} threads** (`--threads {ctx['parallel']}`), against the runs above on "
+                 f"{ctx['threads']}:")
+        L.append("")
+        L.append("| run | threads | load (s) | compute (s) | process wall (s) | process CPU (s) | peak RSS (MiB) |")
+        L.append("|---|--:|--:|--:|--:|--:|--:|")
+        for label, one, par in (("ten KPIs", ctx["kpi"], ctx.get("par")),
+                                ("full suite", ctx["full"], ctx.get("full_par"))):
+            for n, runs in ((ctx["threads"], one), (ctx["parallel"], par)):
+                if runs:
+                    L.append(f"| {label} | {n} | {f(med(runs, 'load'))} | {f(med(runs, 'compute'))} "
+                             f"| {f(med(runs, 'wall'))} | {f(med(runs, 'cpu'))} | {f(med(runs, 'rss'), 0)} |")
+        L.append("")
+        L.append("The output with every core is byte-identical to the one-thread output."
+                 if ctx["par_same"] else "**The output with every core DIFFERS from the one-thread output.**")
+        L.append("")
     if not ctx["probes_ok"]:
         L.append(f"(kpi's load/compute split unavailable: {ctx['probes_why']}.)")
         L.append("")
@@ -372,6 +392,8 @@ def main():
     ap.add_argument("--command", default="", help="the bench command, for the record")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--parallel", type=int, default=os.cpu_count() or 1,
+                    help="threads for the extra kpi runs with every core (0: skip them)")
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--no-single", action="store_true", help="skip the one-KPI-at-a-time runs")
     ap.add_argument("--no-full", action="store_true", help="skip the full built-in suite")
@@ -394,12 +416,16 @@ def main():
     if not probes.ok:
         log(f"note: no load/compute split for kpi: {probes.why}")
     la = []
-    ctx = {"kpi": [], "duckdb": [], "polars": [], "single": {}, "full": []}
+    ctx = {"kpi": [], "duckdb": [], "polars": [], "single": {}, "full": [], "par": [], "full_par": []}
     try:
         for rep in range(a.reps):
             la.append(loadavg())
             log(f"[rep {rep + 1}/{a.reps}] kpi, ten KPIs (load avg {la[-1]:.1f})")
-            ctx["kpi"].append(run_kpi(SUITE, data, probes, os.path.join(outdir, "kpi.csv")))
+            ctx["kpi"].append(run_kpi(SUITE, data, probes, os.path.join(outdir, "kpi.csv"), a.threads))
+            if a.parallel > 1 and a.parallel != a.threads:
+                la.append(loadavg())
+                log(f"[rep {rep + 1}/{a.reps}] kpi, ten KPIs, {a.parallel} threads (load avg {la[-1]:.1f})")
+                ctx["par"].append(run_kpi(SUITE, data, probes, os.path.join(outdir, "kpi_par.csv"), a.parallel))
             if not a.no_peers:
                 la.append(loadavg())
                 log(f"[rep {rep + 1}/{a.reps}] DuckDB (load avg {la[-1]:.1f})")
@@ -412,13 +438,18 @@ def main():
             if not a.no_full:
                 la.append(loadavg())
                 log(f"[rep {rep + 1}/{a.reps}] kpi, full suite (load avg {la[-1]:.1f})")
-                ctx["full"].append(run_kpi([], data, probes, os.path.join(outdir, "kpi_full.csv")))
+                ctx["full"].append(run_kpi([], data, probes, os.path.join(outdir, "kpi_full.csv"), a.threads))
+                if a.parallel > 1 and a.parallel != a.threads:
+                    la.append(loadavg())
+                    log(f"[rep {rep + 1}/{a.reps}] kpi, full suite, {a.parallel} threads (load avg {la[-1]:.1f})")
+                    ctx["full_par"].append(run_kpi([], data, probes, os.path.join(outdir, "kpi_full_par.csv"),
+                                                   a.parallel))
             if not a.no_single:
                 for mname in SUITE:
                     la.append(loadavg())
                     log(f"[rep {rep + 1}/{a.reps}] kpi {mname} alone (load avg {la[-1]:.1f})")
                     ctx["single"].setdefault(mname, []).append(
-                        run_kpi([mname], data, probes, os.path.join(outdir, f"kpi_{mname}.csv")))
+                        run_kpi([mname], data, probes, os.path.join(outdir, f"kpi_{mname}.csv"), a.threads))
     finally:
         probes.remove()
 
@@ -447,6 +478,15 @@ def main():
         single_bad[mname] = sum(1 for key in common if not agree(s[key], k[key]))
     ctx["single_check"] = ("Each KPI run alone gives the values of the ten-KPI run (on the cells both have)."
                            if not any(single_bad.values()) else f"kpi alone vs ten-KPI run differ: {single_bad}")
+
+    # Every core gives the bytes one thread gives.
+    same = []
+    for one, par in (("kpi.csv", "kpi_par.csv"), ("kpi_full.csv", "kpi_full_par.csv")):
+        pp = os.path.join(outdir, par)
+        if os.path.exists(pp):
+            same.append(open(os.path.join(outdir, one), "rb").read() == open(pp, "rb").read())
+    ctx["par_same"] = all(same) if same else None
+    ctx["parallel"] = a.parallel
 
     m = machine()
     head, dirty = git_state()
@@ -492,7 +532,7 @@ def main():
     if not a.no_md:
         write_md(a.md, a.scale, section)
         log(f"wrote the {a.scale} figures into {a.md}")
-    ok = all(c["ok"] for c in comparisons) and not any(single_bad.values())
+    ok = all(c["ok"] for c in comparisons) and not any(single_bad.values()) and ctx["par_same"] is not False
     sys.exit(0 if ok else 1)
 
 
