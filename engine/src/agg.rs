@@ -27,7 +27,7 @@ enum Key {
 #[derive(Clone, Debug)]
 enum StrKeys {
     Unset,
-    Codes(Arc<Vec<Arc<str>>>),
+    Codes(Arc<crate::column::Dict>),
     Text,
 }
 
@@ -259,9 +259,8 @@ impl Accumulator {
                     }
                     _ => {
                         to_text(sets, keys);
-                        // The dictionary's own `Arc`: no allocation per row.
                         each!(|cell, k| sets[cell]
-                            .insert(Key::S(v.dict[v.codes[k] as usize].clone())))
+                            .insert(Key::S(Arc::from(&v.dict[v.codes[k] as usize]))))
                     }
                 }
             }
@@ -328,7 +327,7 @@ impl Accumulator {
                 } else {
                     to_text(a, ka);
                     let text = |k: &Key| match (k, kb) {
-                        (Key::Code(c), StrKeys::Codes(d)) => Key::S(d[*c as usize].clone()),
+                        (Key::Code(c), StrKeys::Codes(d)) => Key::S(Arc::from(&d[*c as usize])),
                         (k, _) => k.clone(),
                     };
                     a.iter_mut()
@@ -412,7 +411,7 @@ fn to_text(sets: &mut [HashSet<Key, foldhash::fast::RandomState>], keys: &mut St
                 *set = set
                     .drain()
                     .map(|k| match k {
-                        Key::Code(c) => Key::S(d[c as usize].clone()),
+                        Key::Code(c) => Key::S(Arc::from(&d[c as usize])),
                         k => k,
                     })
                     .collect();

@@ -13,28 +13,86 @@ use kpi_dsl::Type;
 /// Microseconds in one second.
 pub const MICROS: i64 = 1_000_000;
 
+/// The distinct strings of a column, back to back in one buffer: a key
+/// column of ten million ids costs its bytes and one offset each, not an
+/// allocation per string.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Dict {
+    bytes: String,
+    /// End of string `i` in `bytes`; it starts where `i - 1` ends.
+    ends: Vec<usize>,
+}
+
+impl Dict {
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+    pub fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[start..self.ends[i]]
+    }
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+    /// Adds a string; its code is the length before.
+    pub fn push(&mut self, s: &str) {
+        self.bytes.push_str(s);
+        self.ends.push(self.bytes.len());
+    }
+    /// Removes the last string.
+    pub fn pop(&mut self) {
+        if self.ends.pop().is_some() {
+            let start = self.ends.last().copied().unwrap_or(0);
+            self.bytes.truncate(start);
+        }
+    }
+    /// Releases spare capacity (a finished column keeps no slack).
+    pub fn shrink_to_fit(&mut self) {
+        self.bytes.shrink_to_fit();
+        self.ends.shrink_to_fit();
+    }
+}
+
+impl std::ops::Index<usize> for Dict {
+    type Output = str;
+    fn index(&self, i: usize) -> &str {
+        self.get(i)
+    }
+}
+
+impl<'a> FromIterator<&'a str> for Dict {
+    fn from_iter<I: IntoIterator<Item = &'a str>>(it: I) -> Self {
+        let mut d = Dict::default();
+        it.into_iter().for_each(|s| d.push(s));
+        d
+    }
+}
+
 /// A dictionary-encoded string vector.
 #[derive(Clone, Debug, Default)]
 pub struct StrVec {
     pub codes: Vec<u32>,
-    pub dict: Arc<Vec<Arc<str>>>,
+    pub dict: Arc<Dict>,
 }
 
 impl StrVec {
     pub fn get(&self, i: usize) -> &str {
-        &self.dict[self.codes[i] as usize]
+        self.dict.get(self.codes[i] as usize)
     }
     /// The code of `s` in this vector's dictionary, if it occurs.
     pub fn code_of(&self, s: &str) -> Option<u32> {
-        self.dict.iter().position(|d| &**d == s).map(|p| p as u32)
+        self.dict.iter().position(|d| d == s).map(|p| p as u32)
     }
 }
 
 /// Builds a [`StrVec`], interning each distinct string once.
 #[derive(Default)]
 pub struct StrBuilder {
-    index: HashMap<Arc<str>, u32>,
-    dict: Vec<Arc<str>>,
+    index: HashMap<Box<str>, u32, foldhash::fast::RandomState>,
+    dict: Dict,
     codes: Vec<u32>,
 }
 
@@ -50,15 +108,15 @@ impl StrBuilder {
             Some(&c) => c,
             None => {
                 let c = self.dict.len() as u32;
-                let a: Arc<str> = Arc::from(s);
-                self.dict.push(a.clone());
-                self.index.insert(a, c);
+                self.dict.push(s);
+                self.index.insert(Box::from(s), c);
                 c
             }
         };
         self.codes.push(code);
     }
-    pub fn finish(self) -> StrVec {
+    pub fn finish(mut self) -> StrVec {
+        self.dict.shrink_to_fit();
         StrVec {
             codes: self.codes,
             dict: Arc::new(self.dict),

@@ -170,7 +170,7 @@ impl<'a> Exec<'a> {
             if row_of[id as usize] != u32::MAX {
                 return Err(format!(
                     "table `{}` has the key {} = `{}` more than once, so `{table}.{relation}` cannot tell which row is meant",
-                    rel.table, rel.key, parent_texts[id as usize]
+                    rel.table, rel.key, &parent_texts[id as usize]
                 ));
             }
             row_of[id as usize] = i as u32;
@@ -184,17 +184,17 @@ impl<'a> Exec<'a> {
             .iter()
             .enumerate()
             .map(|(i, t)| {
-                let p = match parent_texts.get(i) {
+                let p = match (i < parent_texts.len()).then(|| parent_texts.get(i)) {
                     Some(same) if same == t => Some(i as u32),
                     _ => by_text
                         .get_or_insert_with(|| {
                             parent_texts
                                 .iter()
                                 .enumerate()
-                                .map(|(i, t)| (&**t, i as u32))
+                                .map(|(i, t)| (t, i as u32))
                                 .collect()
                         })
-                        .get(&**t)
+                        .get(t)
                         .copied(),
                 };
                 p.map_or(NO_ROW, |p| row_of[p as usize])
@@ -646,7 +646,7 @@ impl<'a> Exec<'a> {
 /// Each row's key as an index into the column's distinct key texts (`None`
 /// for null). Strings already are: their dictionary codes. Other key types
 /// (int ids) are compared by their text, so `12` and `"12"` meet.
-pub(crate) fn key_ids(c: &Column) -> (Vec<Option<u32>>, std::sync::Arc<Vec<std::sync::Arc<str>>>) {
+pub(crate) fn key_ids(c: &Column) -> (Vec<Option<u32>>, Arc<crate::column::Dict>) {
     if let crate::column::Data::Str(s) = &c.data {
         let ids = (0..c.len())
             .map(|i| c.is_valid(i).then(|| s.codes[i]))

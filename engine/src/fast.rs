@@ -67,11 +67,11 @@ fn codes_in(l: &StrVec, r: &StrVec) -> Vec<u32> {
             .dict
             .iter()
             .enumerate()
-            .map(|(i, s)| (&**s, i as u32))
+            .map(|(i, s)| (s, i as u32))
             .collect();
         r.dict
             .iter()
-            .map(|s| index.get(&**s).copied().unwrap_or(u32::MAX))
+            .map(|s| index.get(s).copied().unwrap_or(u32::MAX))
             .collect()
     };
     r.codes.iter().map(|&c| translate[c as usize]).collect()
@@ -306,7 +306,7 @@ fn logic(
 pub fn broadcast_str(s: &str, n: usize) -> Data {
     Data::Str(StrVec {
         codes: vec![0; n],
-        dict: Arc::new(vec![Arc::from(s)]),
+        dict: Arc::new(std::iter::once(s).collect()),
     })
 }
 
@@ -324,7 +324,7 @@ pub fn in_strings(c: &Column, list: &[kpi_dsl::ir::Value], negated: bool) -> Opt
     let member: Vec<bool> = s
         .dict
         .iter()
-        .map(|d| items.contains(&&**d) != negated)
+        .map(|d| items.contains(&d) != negated)
         .collect();
     let out = s.codes.iter().map(|&k| member[k as usize]).collect();
     Some(Column::new(Data::Bool(out), c.valid.clone()))
