@@ -99,6 +99,22 @@ impl StrBuilder {
         self.codes.push(code);
     }
 
+    /// Takes back the last [`push`](Self::push): its code, and its string
+    /// too when that push added it (a string of a rejected row is not kept).
+    /// Only the last push can be taken back.
+    pub(crate) fn pop(&mut self) {
+        let Some(code) = self.codes.pop() else {
+            return;
+        };
+        if std::mem::take(&mut self.last_new) {
+            let s = self.dict.pop().expect("the code's string");
+            let h32 = self.hasher.hash_one(&*s) >> 32;
+            if let Ok(o) = self.index.find_entry(spread(h32), |&e| e as u32 == code) {
+                o.remove();
+            }
+        }
+    }
+
     pub fn finish(self) -> StrVec {
         StrVec {
             codes: self.codes,
