@@ -4,8 +4,10 @@
 //! microseconds. Strings are dictionary-encoded: dimensions and keys repeat a
 //! lot, and comparing codes is cheaper than comparing text.
 
-use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::sync::Arc;
+
+use hashbrown::hash_table::{Entry, HashTable};
 
 use indexmap::IndexMap;
 use kpi_dsl::Type;
@@ -89,11 +91,29 @@ impl StrVec {
 }
 
 /// Builds a [`StrVec`], interning each distinct string once.
+///
+/// The index is a hash table of `u64` entries, each the code of a distinct
+/// string (low half) and 32 bits of its hash (high half): a probe compares
+/// hashes before it touches the string, and growing the table rehashes from
+/// the entries alone. Key columns are near-unique (a million distinct ticket
+/// ids), so both matter. A row repeating the previous row's string (a
+/// file sorted by that column) is found without hashing.
 #[derive(Default)]
 pub struct StrBuilder {
-    index: HashMap<Box<str>, u32, foldhash::fast::RandomState>,
+    index: HashTable<u64>,
+    hasher: foldhash::fast::RandomState,
     dict: Dict,
     codes: Vec<u32>,
+    /// Whether the last push added its string to the dictionary.
+    last_new: bool,
+}
+
+/// The hash hashbrown sees for an entry: its stored 32 bits, spread over
+/// 64 (hashbrown takes the bucket from the low bits and a tag from the top
+/// seven).
+#[inline]
+fn spread(h32: u64) -> u64 {
+    h32.wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 impl StrBuilder {
@@ -103,18 +123,56 @@ impl StrBuilder {
             ..Default::default()
         }
     }
+
     pub fn push(&mut self, s: &str) {
-        let code = match self.index.get(s) {
-            Some(&c) => c,
-            None => {
-                let c = self.dict.len() as u32;
+        // The previous row's string again.
+        if let Some(&last) = self.codes.last() {
+            if self.dict[last as usize] == *s {
+                self.codes.push(last);
+                self.last_new = false;
+                return;
+            }
+        }
+        let h32 = self.hasher.hash_one(s) >> 32;
+        let dict = &self.dict;
+        let entry = self.index.entry(
+            spread(h32),
+            |&e| e >> 32 == h32 && dict[e as u32 as usize] == *s,
+            |&e| spread(e >> 32),
+        );
+        let code = match entry {
+            Entry::Occupied(o) => {
+                self.last_new = false;
+                *o.get() as u32
+            }
+            Entry::Vacant(v) => {
+                let code = u32::try_from(self.dict.len())
+                    .expect("fewer than 2^32 distinct strings in one column");
+                v.insert(h32 << 32 | code as u64);
                 self.dict.push(s);
-                self.index.insert(Box::from(s), c);
-                c
+                self.last_new = true;
+                code
             }
         };
         self.codes.push(code);
     }
+
+    /// Takes back the last [`push`](Self::push): its code, and its string
+    /// too when that push added it (a string of a rejected row is not kept).
+    /// Only the last push can be taken back.
+    pub(crate) fn pop(&mut self) {
+        let Some(code) = self.codes.pop() else {
+            return;
+        };
+        if std::mem::take(&mut self.last_new) {
+            let h32 = self.hasher.hash_one(&self.dict[code as usize]) >> 32;
+            self.dict.pop();
+            if let Ok(o) = self.index.find_entry(spread(h32), |&e| e as u32 == code) {
+                o.remove();
+            }
+        }
+    }
+
     pub fn finish(mut self) -> StrVec {
         self.dict.shrink_to_fit();
         StrVec {

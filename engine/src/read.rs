@@ -31,7 +31,7 @@ use kpi_dsl::Type;
 use serde_json::Value;
 
 use crate::column::{Column, Data, StrBuilder, Table, MICROS};
-use crate::time::{parse_duration, parse_timestamp};
+use crate::time::{parse_duration, TimestampParser};
 
 /// The file extensions [`read_table`] accepts.
 pub const EXTENSIONS: &[&str] = &["csv", "tsv", "jsonl", "ndjson"];
@@ -286,7 +286,7 @@ fn read_from(
     }
     let mut cols = Vec::with_capacity(specs.len());
     for spec in specs {
-        let b = ColBuilder::new(&spec.ty).ok_or_else(|| ReadError {
+        let b = ColBuilder::new(&spec.ty, opts.tz).ok_or_else(|| ReadError {
             column: Some(spec.source.clone()),
             ..err(format!(
                 "cannot read a column of type {} from a file",
@@ -485,10 +485,7 @@ impl Reader<'_> {
         if self.specs[k].nullable {
             Ok(Parsed::Null)
         } else {
-            Err((
-                RejectKind::MissingValue,
-                "a value is required here (the column is not nullable)".into(),
-            ))
+            Err(missing_value())
         }
     }
 
@@ -574,6 +571,7 @@ impl Reader<'_> {
         let width = names.len();
         let mut next = rdr.position().clone();
         cap.start.set(next.byte());
+        let nulls = Nulls::new(&self.opts.null_tokens);
         let mut rec = csv::ByteRecord::new();
         loop {
             match rdr.read_byte_record(&mut rec) {
@@ -606,50 +604,30 @@ impl Reader<'_> {
                 );
                 continue;
             }
-            let mut cells = Vec::with_capacity(index.len());
-            let mut problem = None;
-            for &(i, k) in &index {
-                let bytes = rec.get(i).unwrap_or(b"");
-                let text = match std::str::from_utf8(bytes) {
-                    Ok(t) => t,
-                    Err(_) => {
-                        problem = Some((
-                            k,
-                            RejectKind::InvalidUtf8,
-                            "invalid UTF-8; the file must be UTF-8".to_string(),
-                            String::from_utf8_lossy(bytes).into_owned(),
-                        ));
-                        break;
-                    }
+            // Each value is appended as soon as it parses; a row found bad
+            // takes back what it appended (columns are in spec order,
+            // `index` in file order, so a row is rejected at its first
+            // problem from the left).
+            for (j, &(i, k)) in index.iter().enumerate() {
+                let bytes = &rec[i];
+                let result = match std::str::from_utf8(bytes) {
+                    Ok(text) => self.cols[k]
+                        .push_text(text, &nulls, self.specs[k].nullable)
+                        .map_err(|(kind, m)| (kind, m, text.to_string())),
+                    Err(_) => Err((
+                        RejectKind::InvalidUtf8,
+                        "invalid UTF-8; the file must be UTF-8".to_string(),
+                        String::from_utf8_lossy(bytes).into_owned(),
+                    )),
                 };
-                let null =
-                    self.is_null(text) || (self.cols[k].trims() && self.is_null(text.trim()));
-                let cell = if null {
-                    self.null(k)
-                } else {
-                    self.cols[k]
-                        .parse_text(text, self.opts.tz)
-                        .map_err(|m| (RejectKind::InvalidValue, m))
-                };
-                match cell {
-                    Ok(c) => cells.push(c),
-                    Err((kind, m)) => {
-                        problem = Some((k, kind, m, text.to_string()));
-                        break;
+                if let Err((kind, message, text)) = result {
+                    for &(_, pushed) in &index[..j] {
+                        self.cols[pushed].pop();
                     }
-                }
-            }
-            match problem {
-                None => {
-                    // `cells` is in file order; columns are in spec order.
-                    for (&(_, k), c) in index.iter().zip(cells) {
-                        self.cols[k].push(c);
-                    }
-                }
-                Some((k, kind, message, text)) => {
                     let line = self.line_of(&pos);
                     let column = self.specs[k].source.clone();
                     self.reject(line, Some(&column), kind, message, &text);
+                    break;
                 }
             }
         }
@@ -818,7 +796,7 @@ impl Reader<'_> {
                     None | Some(Value::Null) => self.null(k),
                     Some(Value::String(s)) if self.is_null(s) => self.null(k),
                     Some(v) => self.cols[k]
-                        .parse_json(v, self.opts.tz)
+                        .parse_json(v)
                         .map_err(|m| (RejectKind::InvalidValue, m)),
                 };
                 match cell {
@@ -970,14 +948,58 @@ fn parse_bool(s: &str) -> Result<bool, String> {
     }
 }
 
+/// Why a null in a required column rejects its row.
+fn missing_value() -> (RejectKind, String) {
+    (
+        RejectKind::MissingValue,
+        "a value is required here (the column is not nullable)".into(),
+    )
+}
+
+/// The null tokens of a read.
+struct Nulls<'a> {
+    tokens: &'a [String],
+    /// The tokens are just the empty text (the default).
+    only_empty: bool,
+}
+
+impl<'a> Nulls<'a> {
+    fn new(tokens: &'a [String]) -> Self {
+        Nulls {
+            tokens,
+            only_empty: tokens.len() == 1 && tokens[0].is_empty(),
+        }
+    }
+
+    #[inline]
+    fn contains(&self, text: &str) -> bool {
+        if self.only_empty {
+            text.is_empty()
+        } else {
+            self.tokens.iter().any(|t| t == text)
+        }
+    }
+}
+
+/// `s.trim()`, without the Unicode scan when `s` starts and ends with
+/// printable ASCII (which is never whitespace).
+#[inline]
+fn trim(s: &str) -> &str {
+    match s.as_bytes() {
+        [first, .., last] if (b'!'..=b'~').contains(first) && (b'!'..=b'~').contains(last) => s,
+        [only] if (b'!'..=b'~').contains(only) => s,
+        _ => s.trim(),
+    }
+}
+
 /// Values of one column under construction.
 enum Values {
     Int(Vec<i64>),
     Float(Vec<f64>),
     Bool(Vec<bool>),
     Str(StrBuilder),
-    Timestamp(Vec<i64>),
-    Duration(Vec<i64>),
+    Timestamp(Vec<i64>, TimestampParser),
+    Duration(Vec<f64>),
 }
 
 struct ColBuilder {
@@ -994,13 +1016,13 @@ fn clip_found(message: String, text: &str) -> String {
 }
 
 impl ColBuilder {
-    fn new(ty: &Type) -> Option<Self> {
+    fn new(ty: &Type, tz: Tz) -> Option<Self> {
         let values = match ty {
             Type::Int => Values::Int(Vec::new()),
             Type::Float => Values::Float(Vec::new()),
             Type::Bool => Values::Bool(Vec::new()),
             Type::String => Values::Str(StrBuilder::default()),
-            Type::Timestamp => Values::Timestamp(Vec::new()),
+            Type::Timestamp => Values::Timestamp(Vec::new(), TimestampParser::new(tz)),
             Type::Duration => Values::Duration(Vec::new()),
             Type::Null | Type::List(_) | Type::Map(_) => return None,
         };
@@ -1010,30 +1032,17 @@ impl ColBuilder {
         })
     }
 
-    /// Whether values are trimmed of whitespace before parsing (all but
-    /// strings, which are kept as they are).
-    fn trims(&self) -> bool {
-        !matches!(self.values, Values::Str(_))
-    }
-
     /// Appends a value parsed for this column (a row's values are parsed
     /// first and appended only when the whole row is good).
     fn push(&mut self, value: Parsed<'_>) {
         match (&mut self.values, value) {
-            (Values::Int(v) | Values::Timestamp(v) | Values::Duration(v), Parsed::Int(x)) => {
-                v.push(x)
-            }
+            (Values::Int(v) | Values::Timestamp(v, _), Parsed::Int(x)) => v.push(x),
+            (Values::Duration(v), Parsed::Int(x)) => v.push(x as f64),
             (Values::Float(v), Parsed::Float(x)) => v.push(x),
             (Values::Bool(v), Parsed::Bool(x)) => v.push(x),
             (Values::Str(b), Parsed::Str(s)) => b.push(&s),
-            (values, Parsed::Null) => {
-                match values {
-                    Values::Int(v) | Values::Timestamp(v) | Values::Duration(v) => v.push(0),
-                    Values::Float(v) => v.push(0.0),
-                    Values::Bool(v) => v.push(false),
-                    Values::Str(b) => b.push(""),
-                }
-                self.valid.push(false);
+            (_, Parsed::Null) => {
+                self.push_null();
                 return;
             }
             _ => unreachable!("a value parsed for another column type"),
@@ -1041,25 +1050,81 @@ impl ColBuilder {
         self.valid.push(true);
     }
 
-    /// Parses a text field (CSV, or a JSON string) as the column's type.
-    fn parse_text<'t>(&self, text: &'t str, tz: Tz) -> Result<Parsed<'t>, String> {
+    fn push_null(&mut self) {
+        match &mut self.values {
+            Values::Int(v) | Values::Timestamp(v, _) => v.push(0),
+            Values::Float(v) | Values::Duration(v) => v.push(0.0),
+            Values::Bool(v) => v.push(false),
+            Values::Str(b) => b.push(""),
+        }
+        self.valid.push(false);
+    }
+
+    /// Takes back the last value appended (of a row found bad later on).
+    fn pop(&mut self) {
+        match &mut self.values {
+            Values::Int(v) | Values::Timestamp(v, _) => drop(v.pop()),
+            Values::Float(v) | Values::Duration(v) => drop(v.pop()),
+            Values::Bool(v) => drop(v.pop()),
+            Values::Str(b) => b.pop(),
+        }
+        self.valid.pop();
+    }
+
+    /// Parses a CSV field as the column's type and appends it, or says why
+    /// it cannot. A field equal to a null token (for other than strings,
+    /// also once trimmed of whitespace) is a null.
+    fn push_text(
+        &mut self,
+        text: &str,
+        nulls: &Nulls,
+        nullable: bool,
+    ) -> Result<(), (RejectKind, String)> {
+        let t = match self.values {
+            Values::Str(_) => text,
+            _ => trim(text),
+        };
+        if nulls.contains(text) || (t.len() != text.len() && nulls.contains(t)) {
+            if !nullable {
+                return Err(missing_value());
+            }
+            self.push_null();
+            return Ok(());
+        }
+        let invalid = |m: String| (RejectKind::InvalidValue, m);
+        match &mut self.values {
+            Values::Int(v) => v.push(parse_int(t).map_err(invalid)?),
+            Values::Float(v) => v.push(parse_float(t).map_err(invalid)?),
+            Values::Bool(v) => v.push(parse_bool(t).map_err(invalid)?),
+            Values::Str(b) => b.push(text),
+            Values::Timestamp(v, p) => {
+                v.push(p.parse(t).map_err(|m| invalid(clip_found(m, text)))?)
+            }
+            Values::Duration(v) => {
+                v.push(parse_duration(t).map_err(|m| invalid(clip_found(m, text)))? as f64)
+            }
+        }
+        self.valid.push(true);
+        Ok(())
+    }
+
+    /// Parses a text field (a JSON string) as the column's type.
+    fn parse_text<'t>(&mut self, text: &'t str) -> Result<Parsed<'t>, String> {
         let t = text.trim();
-        Ok(match &self.values {
+        Ok(match &mut self.values {
             Values::Int(_) => Parsed::Int(parse_int(t)?),
             Values::Float(_) => Parsed::Float(parse_float(t)?),
             Values::Bool(_) => Parsed::Bool(parse_bool(t)?),
             Values::Str(_) => Parsed::Str(Cow::Borrowed(text)),
-            Values::Timestamp(_) => {
-                Parsed::Int(parse_timestamp(t, tz).map_err(|m| clip_found(m, text))?)
-            }
+            Values::Timestamp(_, p) => Parsed::Int(p.parse(t).map_err(|m| clip_found(m, text))?),
             Values::Duration(_) => Parsed::Int(parse_duration(t).map_err(|m| clip_found(m, text))?),
         })
     }
 
     /// Converts a non-null JSON value to the column's type.
-    fn parse_json<'t>(&self, value: &'t Value, tz: Tz) -> Result<Parsed<'t>, String> {
+    fn parse_json<'t>(&mut self, value: &'t Value) -> Result<Parsed<'t>, String> {
         if let Value::String(s) = value {
-            return self.parse_text(s, tz);
+            return self.parse_text(s);
         }
         let mismatch = |what: &str| format!("expected {what}, found {}", json_found(value));
         Ok(match (&self.values, value) {
@@ -1103,7 +1168,7 @@ impl ColBuilder {
             (Values::Float(_), _) => return Err(mismatch("a float")),
             (Values::Bool(_), _) => return Err(mismatch("a bool")),
             (Values::Str(_), _) => return Err(mismatch("a string")),
-            (Values::Timestamp(_), _) => {
+            (Values::Timestamp(..), _) => {
                 return Err(mismatch(
                     "a timestamp string (RFC 3339 or YYYY-MM-DD[ HH:MM[:SS]])",
                 ))
@@ -1122,8 +1187,8 @@ impl ColBuilder {
             Values::Float(v) => Data::Float(v),
             Values::Bool(v) => Data::Bool(v),
             Values::Str(b) => Data::Str(b.finish()),
-            Values::Timestamp(v) => Data::Timestamp(v),
-            Values::Duration(v) => Data::Duration(v.into_iter().map(|x| x as f64).collect()),
+            Values::Timestamp(v, _) => Data::Timestamp(v),
+            Values::Duration(v) => Data::Duration(v),
         };
         Column::new(data, Some(self.valid))
     }

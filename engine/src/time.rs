@@ -47,12 +47,232 @@ const DURATION_EXPECTED: &str =
 /// whitespace is ignored.
 pub fn parse_timestamp(s: &str, tz: Tz) -> Result<i64, String> {
     let t = s.trim();
+    if let Some(f) = Fields::parse(t.as_bytes()) {
+        let v = match f.offset {
+            Some(off) => Some(f.at_offset(off)),
+            None => f.naive().and_then(|n| resolve_local(n, tz)),
+        };
+        if let Some(v) = v {
+            return Ok(v);
+        }
+    }
+    parse_timestamp_general(s, tz)
+}
+
+/// [`parse_timestamp`] without the fixed-layout fast path: the reference
+/// that the fast path must agree with, and its fallback for everything else
+/// (other layouts, leap seconds, and all the errors).
+fn parse_timestamp_general(s: &str, tz: Tz) -> Result<i64, String> {
+    let t = s.trim();
     let err = || format!("expected {TIMESTAMP_EXPECTED}, found {s:?}");
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
         return Ok(dt.timestamp_micros());
     }
     let n = parse_naive(t).ok_or_else(err)?;
     resolve_local(n, tz).ok_or_else(err)
+}
+
+/// A timestamp in one of the layouts data files almost always use, read
+/// by fixed byte positions: `YYYY-MM-DD`, `YYYY-MM-DD(T| )HH:MM`, and
+/// `YYYY-MM-DD(T| )HH:MM:SS[.fraction][Z|±HH:MM]`.
+///
+/// Hand-written rather than chrono's parsers because it runs once per value
+/// of every timestamp column (tens of millions of times in a large load), and
+/// with the layout fixed it is a few digit checks and additions: chrono's
+/// RFC 3339 parser costs several times that, and a naive time first fails
+/// in it before being read again. It accepts only what
+/// [`parse_timestamp_general`] accepts, with the same value (tests check
+/// this on many forms); anything else, including every error, goes to that
+/// general path.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Fields {
+    /// The wall-clock time read as if it were UTC, in whole seconds.
+    wall: i64,
+    /// Microseconds past `wall` (fraction digits beyond six are truncated).
+    micro: i64,
+    /// The offset written in the text (seconds east of UTC); `None` for a
+    /// naive local time.
+    offset: Option<i32>,
+}
+
+/// Two ASCII digits at `b[i..i + 2]` as a number.
+#[inline]
+fn two_digits(b: &[u8], i: usize) -> Option<u32> {
+    let (x, y) = (b[i].wrapping_sub(b'0'), b[i + 1].wrapping_sub(b'0'));
+    (x < 10 && y < 10).then_some(x as u32 * 10 + y as u32)
+}
+
+// `is_multiple_of` is newer (1.87) than the workspace's rust-version.
+#[allow(clippy::manual_is_multiple_of)]
+fn is_leap(y: u32) -> bool {
+    y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
+}
+
+fn days_in_month(y: u32, m: u32) -> u32 {
+    match m {
+        2 if is_leap(y) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+/// `days_from_civil`).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+impl Fields {
+    fn parse(b: &[u8]) -> Option<Fields> {
+        if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        let year = two_digits(b, 0)? * 100 + two_digits(b, 2)?;
+        let (month, day) = (two_digits(b, 5)?, two_digits(b, 8)?);
+        if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+            return None;
+        }
+        let mut f = Fields {
+            wall: days_from_civil(year as i64, month, day) * 86_400,
+            micro: 0,
+            offset: None,
+        };
+        if b.len() == 10 {
+            return Some(f);
+        }
+        if !matches!(b[10], b'T' | b't' | b' ') || b.len() < 16 || b[13] != b':' {
+            return None;
+        }
+        let (h, m) = (two_digits(b, 11)?, two_digits(b, 14)?);
+        if h > 23 || m > 59 {
+            return None;
+        }
+        f.wall += (h * 3600 + m * 60) as i64;
+        if b.len() == 16 {
+            return Some(f);
+        }
+        if b[16] != b':' || b.len() < 19 {
+            return None;
+        }
+        // A leap second (60) takes the general path.
+        let sec = two_digits(b, 17)?;
+        if sec > 59 {
+            return None;
+        }
+        f.wall += sec as i64;
+        let mut rest = &b[19..];
+        if let [b'.', frac @ ..] = rest {
+            let n = frac.iter().take_while(|c| c.is_ascii_digit()).count();
+            if n == 0 {
+                return None;
+            }
+            for i in 0..6 {
+                f.micro = f.micro * 10
+                    + frac
+                        .get(i)
+                        .filter(|_| i < n)
+                        .map_or(0, |&c| (c - b'0') as i64);
+            }
+            rest = &frac[n..];
+        }
+        f.offset = match rest {
+            [] => None,
+            [b'Z' | b'z'] => Some(0),
+            [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
+                let (oh, om) = (two_digits(rest, 1)?, two_digits(rest, 4)?);
+                if oh > 23 || om > 59 {
+                    return None;
+                }
+                let off = (oh * 3600 + om * 60) as i32;
+                Some(if *sign == b'-' { -off } else { off })
+            }
+            _ => return None,
+        };
+        Some(f)
+    }
+
+    /// The instant, read with `offset` (seconds east of UTC).
+    fn at_offset(&self, offset: i32) -> i64 {
+        (self.wall - offset as i64) * MICROS + self.micro
+    }
+
+    /// The wall time as a chrono value, for the general DST rule.
+    fn naive(&self) -> Option<NaiveDateTime> {
+        DateTime::from_timestamp(self.wall, self.micro as u32 * 1000).map(|d| d.naive_utc())
+    }
+}
+
+/// Reads the timestamps of one column: [`parse_timestamp`], with the UTC
+/// offset of naive local times remembered per local hour.
+///
+/// Resolving a local time in a zone (chrono-tz) is a search of the zone's
+/// transitions; a column of a million values covers a few thousand hours.
+/// An hour is remembered with its offset only when its first and last
+/// second both map to one instant with the same offset: as zones do not
+/// change offset twice within a day, every time in between then maps the
+/// same way. Hours holding a transition (a gap or an overlap) are
+/// remembered as such, and their times take the general rule of
+/// [`resolve_local`] one by one.
+pub struct TimestampParser {
+    tz: Tz,
+    /// Direct-mapped by local hour: (hour, offset or [`Self::MIXED`]).
+    hours: Vec<(i64, i32)>,
+}
+
+impl TimestampParser {
+    const SLOTS: usize = 1024;
+    /// An hour whose local times do not all have one offset.
+    const MIXED: i32 = i32::MIN;
+
+    pub fn new(tz: Tz) -> Self {
+        TimestampParser {
+            tz,
+            hours: vec![(i64::MIN, 0); Self::SLOTS],
+        }
+    }
+
+    /// Same as [`parse_timestamp`] in this parser's zone.
+    pub fn parse(&mut self, s: &str) -> Result<i64, String> {
+        if let Some(f) = Fields::parse(s.trim().as_bytes()) {
+            let offset = match f.offset {
+                Some(off) => Some(off),
+                None => self.hour_offset(f.wall),
+            };
+            if let Some(off) = offset {
+                return Ok(f.at_offset(off));
+            }
+        }
+        parse_timestamp(s, self.tz)
+    }
+
+    /// The offset of every local time in the hour of `wall`, if they share one.
+    fn hour_offset(&mut self, wall: i64) -> Option<i32> {
+        let hour = wall.div_euclid(3600);
+        let slot = &mut self.hours[hour as usize % Self::SLOTS];
+        if slot.0 != hour {
+            let single = |w: i64| match self
+                .tz
+                .from_local_datetime(&DateTime::from_timestamp(w, 0)?.naive_utc())
+            {
+                LocalResult::Single(dt) => Some(dt.offset().fix().local_minus_utc()),
+                _ => None,
+            };
+            let first = single(hour * 3600);
+            let off = match first {
+                Some(a) if first == single(hour * 3600 + 3599) => a,
+                _ => Self::MIXED,
+            };
+            *slot = (hour, off);
+        }
+        (slot.1 != Self::MIXED).then_some(slot.1)
+    }
 }
 
 /// `YYYY-MM-DD[(T| )HH:MM[:SS[.fraction]]]`, by hand: this runs once per
@@ -304,6 +524,7 @@ impl<'a> Decimal<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Datelike;
     use chrono_tz::America::New_York;
     use chrono_tz::UTC;
 
@@ -389,6 +610,132 @@ mod tests {
             parse_timestamp("2026-11-01 02:00", New_York),
             Ok(utc("2026-11-01T07:00:00Z"))
         );
+    }
+
+    /// The fixed-layout fast path gives what the general parser gives, on
+    /// the forms it takes and on near misses it must leave to it.
+    #[test]
+    fn fast_path_agrees_with_the_general_parser() {
+        use chrono_tz::{Australia::Lord_Howe, Pacific::Apia};
+        let mut texts = vec![];
+        for date in [
+            "2026-03-08",
+            "2026-11-01",
+            "2024-02-29",
+            "2023-02-29",
+            "1900-02-29",
+            "2000-02-29",
+            "1970-01-01",
+            "1969-12-31",
+            "0000-01-01",
+            "0000-02-29",
+            "9999-12-31",
+            "2026-00-10",
+            "2026-13-01",
+            "2026-04-31",
+            "2026-04-00",
+            "2011-12-30",
+        ] {
+            texts.push(date.to_string());
+            for sep in ["T", "t", " ", "_"] {
+                for time in ["00:00", "01:30", "02:30", "23:59", "24:00", "12:60", "1:30"] {
+                    texts.push(format!("{date}{sep}{time}"));
+                    for sec in [":00", ":59", ":60", ":5", ":5x"] {
+                        for frac in [
+                            "",
+                            ".",
+                            ".5",
+                            ".25",
+                            ".123456",
+                            ".1234567",
+                            ".123456789",
+                            ".123456789012",
+                            ".5x",
+                        ] {
+                            for off in [
+                                "",
+                                "Z",
+                                "z",
+                                "+00:00",
+                                "-05:00",
+                                "+05:45",
+                                "+23:59",
+                                "-23:59",
+                                "+24:00",
+                                "+05:60",
+                                "+0545",
+                                "+05",
+                                " UTC",
+                                "Zz",
+                                "\u{2212}05:00",
+                            ] {
+                                texts.push(format!("{date}{sep}{time}{sec}{frac}{off}"));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for s in [
+            "",
+            "2026",
+            "2026-03-0",
+            "+2026-03-08",
+            "2026/03/08",
+            " 2026-03-08 01:30 ",
+            "20260308",
+        ] {
+            texts.push(s.to_string());
+        }
+        let mut fast = 0;
+        for tz in [New_York, Lord_Howe, Apia] {
+            let mut parser = TimestampParser::new(tz);
+            for s in &texts {
+                let general = parse_timestamp_general(s, tz);
+                assert_eq!(parse_timestamp(s, tz), general, "{s:?} in {tz}");
+                assert_eq!(parser.parse(s), general, "{s:?} in {tz}, cached");
+                fast += Fields::parse(s.trim().as_bytes()).is_some() as usize;
+            }
+        }
+        assert!(fast > 3 * 10_000, "the fast path took {fast} texts");
+    }
+
+    /// The cached parser reads every naive wall time as the general rule
+    /// does, through years of transitions: gaps shift forward, overlaps take
+    /// the first occurrence (Apia skipped 2011-12-30 entirely).
+    #[test]
+    fn cached_offsets_agree_through_transitions() {
+        use chrono_tz::{America::Santiago, Australia::Lord_Howe, Pacific::Apia};
+        for tz in [New_York, Santiago, Lord_Howe, Apia, UTC] {
+            let mut parser = TimestampParser::new(tz);
+            let start = utc("2011-01-01T00:00:00Z") / MICROS;
+            // Every 7 min 13 s over two years, then every 97 s from each
+            // day's midnight to 04:00.
+            let mut walls: Vec<i64> = (0..2 * 365 * 24 * 3600 / 433)
+                .map(|i| start + i * 433)
+                .collect();
+            walls.extend((0..730).flat_map(|d| (0..150).map(move |i| start + d * 86_400 + i * 97)));
+            for w in walls {
+                let n = DateTime::from_timestamp(w, 0).unwrap().naive_utc();
+                let s = n.format("%Y-%m-%d %H:%M:%S").to_string();
+                assert_eq!(
+                    parser.parse(&s),
+                    parse_timestamp_general(&s, tz),
+                    "{s} in {tz}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn days_from_civil_matches_chrono() {
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        let mut d = NaiveDate::from_ymd_opt(0, 1, 1).unwrap();
+        while d.year() < 10_000 {
+            let days = days_from_civil(d.year() as i64, d.month(), d.day());
+            assert_eq!(days, (d - epoch).num_days(), "{d}");
+            d += Duration::days(13);
+        }
     }
 
     #[test]

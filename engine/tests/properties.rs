@@ -24,7 +24,7 @@ use chrono::{
 };
 use chrono_tz::Tz;
 use kpi_engine::period::{bucket, Calendar, PeriodKind};
-use kpi_engine::time::{format_rfc3339, local_date_start, parse_timestamp};
+use kpi_engine::time::{format_rfc3339, local_date_start, parse_timestamp, TimestampParser};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence};
 
@@ -401,6 +401,31 @@ proptest! {
                 prop_assert_eq!(r, at_offset(n, before), "{}: not shifted by the gap", ctx);
                 prop_assert_eq!(local(tz, r), n + chrono::Duration::seconds(after - before), "{}", ctx);
                 prop_assert!(t <= r && r < t + (after - before) * SEC, "{}", ctx);
+            }
+        }
+    }
+
+    /// The reader's parser, which remembers offsets per local hour, reads
+    /// runs of wall times around transitions as `parse_timestamp` does.
+    #[test]
+    fn cached_parser_agrees_near_transitions(
+        zone in 0..ZONES.len(),
+        a in any::<u64>(),
+        steps in proptest::collection::vec(-4 * 3_600i64..4 * 3_600, 1..40),
+        micros in 0i64..1_000_000,
+    ) {
+        let tz = ZONES[zone];
+        let trans = transitions(zone);
+        let t = trans[(a % trans.len() as u64) as usize];
+        let base = local(tz, t - 1) + chrono::Duration::microseconds(micros);
+        let mut parser = TimestampParser::new(tz);
+        for s in steps {
+            let n = base + chrono::Duration::seconds(s);
+            for text in [
+                n.format("%Y-%m-%d %H:%M:%S%.f").to_string(),
+                n.format("%Y-%m-%dT%H:%M").to_string(),
+            ] {
+                prop_assert_eq!(parser.parse(&text), parse_timestamp(&text, tz), "{} in {}", text, tz);
             }
         }
     }
