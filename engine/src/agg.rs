@@ -847,6 +847,9 @@ mod props {
                             (0..c.len())
                                 .map(|i| match get(&c, i) {
                                     V::F(x) | V::D(x) => x.abs(),
+                                    // An interpolated percentile of ints is a
+                                    // float, rounded relative to its ranks.
+                                    V::I(x) | V::T(x) => x.unsigned_abs() as f64,
                                     _ => 0.0,
                                 })
                                 .sum::<f64>()
