@@ -67,10 +67,9 @@ pub(crate) struct Exec<'a> {
     pub plugins: &'a IndexMap<String, PluginFunction>,
     /// `(table, relation)` → the parent row of each row.
     parents: Cache<(String, String), Vec<u32>>,
-    /// Window columns over whole tables, by IR node.
-    windows: Cache<usize, Column>,
-    /// Row orders of windows, by table and key expression.
-    orders: Cache<(String, String), WindowOrder>,
+    /// For each row, the row a window reads (`prev`/`next` by a key), by
+    /// table, key expression and direction.
+    windows: Cache<(String, String, bool), Vec<u32>>,
     /// Child aggregates per parent row, by IR node and period.
     children: Cache<ChildKey, Column>,
 }
@@ -133,7 +132,6 @@ impl<'a> Exec<'a> {
             plugins,
             parents: Default::default(),
             windows: Default::default(),
-            orders: Default::default(),
             children: Default::default(),
         }
     }
@@ -165,8 +163,10 @@ impl<'a> Exec<'a> {
         // per distinct child key, not one String per row.
         let (parent_ids, parent_texts) = key_ids(self.column(&rel.table, &rel.key)?);
         let mut row_of = vec![u32::MAX; parent_texts.len()];
-        for (i, id) in parent_ids.iter().enumerate() {
-            let Some(id) = *id else { continue };
+        for (i, &id) in parent_ids.iter().enumerate() {
+            if id == NO_ROW {
+                continue;
+            }
             if row_of[id as usize] != u32::MAX {
                 return Err(format!(
                     "table `{}` has the key {} = `{}` more than once, so `{table}.{relation}` cannot tell which row is meant",
@@ -202,7 +202,13 @@ impl<'a> Exec<'a> {
             .collect();
         let out: Vec<u32> = child_ids
             .iter()
-            .map(|id| id.map_or(NO_ROW, |id| translate[id as usize]))
+            .map(|&id| {
+                if id == NO_ROW {
+                    NO_ROW
+                } else {
+                    translate[id as usize]
+                }
+            })
             .collect();
         Ok(out)
     }
@@ -222,6 +228,26 @@ impl<'a> Exec<'a> {
             t = self.schema.tables[&t].relations[rel].table.clone();
         }
         Ok((t, idx))
+    }
+
+    /// [`Exec::follow`] from every row of `table`: `None` for an empty
+    /// path (each row is its own), without a vector of all rows.
+    pub fn follow_all(&self, table: &str, path: &[String]) -> R<(String, Option<Vec<u32>>)> {
+        let Some((first, rest)) = path.split_first() else {
+            return Ok((table.to_string(), None));
+        };
+        let mut idx: Vec<u32> = self.parents(table, first)?.to_vec();
+        let mut t = self.schema.tables[table].relations[first].table.clone();
+        for rel in rest {
+            let parents = self.parents(&t, rel)?;
+            for i in idx.iter_mut() {
+                if *i != NO_ROW {
+                    *i = parents[*i as usize];
+                }
+            }
+            t = self.schema.tables[&t].relations[rel].table.clone();
+        }
+        Ok((t, Some(idx)))
     }
 
     pub fn eval(&self, e: &ir::Expr, f: &Frame<'_>) -> R<Column> {
@@ -345,7 +371,20 @@ impl<'a> Exec<'a> {
             }
             K::Window { func, value, key } => match f {
                 Frame::Rows { table, rows, .. } => {
-                    kernels::gather(&*self.window(e, *func, value, key, table)?, rows)
+                    // The value at each row's neighbour, evaluated at those
+                    // rows only (outside any period, as over the table).
+                    let source = self.window(*func, key, table)?;
+                    let idx: Vec<u32> = rows.iter().map(|&r| source[r as usize]).collect();
+                    let dense: Vec<u32> = idx
+                        .iter()
+                        .map(|&r| if r == NO_ROW { 0 } else { r })
+                        .collect();
+                    let at = Frame::Rows {
+                        table,
+                        rows: &dense,
+                        period: None,
+                    };
+                    kernels::mask_rows(self.eval(value, &at)?, &idx, NO_ROW)
                 }
                 _ => return Err("internal: window outside a row".into()),
             },
@@ -374,27 +413,22 @@ impl<'a> Exec<'a> {
         Ok(out)
     }
 
-    /// `prev/next(value by key)` over the whole table, ordered by its time
-    /// column (ties by row order): one sort per expression.
-    fn window(
-        &self,
-        node: &ir::Expr,
-        func: WindowFunc,
-        value: &ir::Expr,
-        key: &ir::Expr,
-        table: &str,
-    ) -> R<Arc<Column>> {
+    /// `prev/next(… by key)` over the whole table, ordered by its time
+    /// column (ties by row order): for each row, the row whose value it
+    /// reads ([`NO_ROW`] for none). One per key and direction, shared by
+    /// every window over them (`prev(created_at by ticket_id)` and
+    /// `prev(author_role by ticket_id)` sort once).
+    fn window(&self, func: WindowFunc, key: &ir::Expr, table: &str) -> R<Arc<Vec<u32>>> {
+        let cache_key = (
+            table.to_string(),
+            ir::tree(key),
+            matches!(func, WindowFunc::Prev),
+        );
         self.windows
-            .get_or(id(node), || self.compute_window(func, value, key, table))
+            .get_or(cache_key, || self.compute_window(func, key, table))
     }
 
-    fn compute_window(
-        &self,
-        func: WindowFunc,
-        value: &ir::Expr,
-        key: &ir::Expr,
-        table: &str,
-    ) -> R<Column> {
+    fn compute_window(&self, func: WindowFunc, key: &ir::Expr, table: &str) -> R<Vec<u32>> {
         let t = self.table(table)?;
         let all: Vec<u32> = (0..t.len as u32).collect();
         let frame = Frame::Rows {
@@ -402,7 +436,6 @@ impl<'a> Exec<'a> {
             rows: &all,
             period: None,
         };
-        let values = self.eval(value, &frame)?;
         let order = self.window_order(key, table, &frame)?;
         let mut source: Vec<u32> = vec![NO_ROW; t.len];
         for run in order.runs.windows(2) {
@@ -414,7 +447,7 @@ impl<'a> Exec<'a> {
                 }
             }
         }
-        Ok(kernels::gather_opt(&values, &source))
+        Ok(source)
     }
 
     /// The rows of `table` with a non-null `key`, grouped by key and ordered
@@ -422,18 +455,7 @@ impl<'a> Exec<'a> {
     /// order). Shared by every window with the same key: a counting sort by
     /// key, then a sort of each key's rows only where they are not already
     /// in time order.
-    fn window_order(&self, key: &ir::Expr, table: &str, frame: &Frame<'_>) -> R<Arc<WindowOrder>> {
-        let cache_key = (table.to_string(), ir::tree(key));
-        self.orders
-            .get_or(cache_key, || self.compute_window_order(key, table, frame))
-    }
-
-    fn compute_window_order(
-        &self,
-        key: &ir::Expr,
-        table: &str,
-        frame: &Frame<'_>,
-    ) -> R<WindowOrder> {
+    fn window_order(&self, key: &ir::Expr, table: &str, frame: &Frame<'_>) -> R<WindowOrder> {
         let keys = self.eval(key, frame)?;
         let (ids, distinct) = dense_ids(&keys);
         let time_col = self.schema.tables[table]
@@ -643,14 +665,21 @@ impl<'a> Exec<'a> {
     }
 }
 
-/// Each row's key as an index into the column's distinct key texts (`None`
-/// for null). Strings already are: their dictionary codes. Other key types
-/// (int ids) are compared by their text, so `12` and `"12"` meet.
-pub(crate) fn key_ids(c: &Column) -> (Vec<Option<u32>>, Arc<crate::column::Dict>) {
+/// Each row's key as an index into the column's distinct key texts
+/// ([`NO_ROW`] for null). Strings already are: their dictionary codes.
+/// Other key types (int ids) are compared by their text, so `12` and `"12"`
+/// meet.
+pub(crate) fn key_ids(c: &Column) -> (Vec<u32>, Arc<crate::column::Dict>) {
     if let crate::column::Data::Str(s) = &c.data {
-        let ids = (0..c.len())
-            .map(|i| c.is_valid(i).then(|| s.codes[i]))
-            .collect();
+        let ids = match &c.valid {
+            None => s.codes.clone(),
+            Some(v) => s
+                .codes
+                .iter()
+                .zip(v)
+                .map(|(&k, &ok)| if ok { k } else { NO_ROW })
+                .collect(),
+        };
         return (ids, s.dict.clone());
     }
     let mut b = crate::column::StrBuilder::with_capacity(c.len());
@@ -665,7 +694,7 @@ pub(crate) fn key_ids(c: &Column) -> (Vec<Option<u32>>, Arc<crate::column::Dict>
         .codes
         .iter()
         .zip(valid)
-        .map(|(&code, v)| v.then_some(code))
+        .map(|(&code, v)| if v { code } else { NO_ROW })
         .collect();
     (ids, s.dict)
 }

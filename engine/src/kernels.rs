@@ -509,6 +509,20 @@ pub fn gather_opt(c: &Column, idx: &[u32]) -> Column {
     out
 }
 
+/// `c` with the rows where `idx` is `none` made null.
+pub fn mask_rows(mut c: Column, idx: &[u32], none: u32) -> Column {
+    if !idx.contains(&none) {
+        return c;
+    }
+    let valid: Vec<bool> = idx
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| i != none && c.is_valid(k))
+        .collect();
+    c.valid = Some(valid).filter(|v| v.iter().any(|b| !b));
+    c
+}
+
 /// The text of a value, as a grouping key or a join key.
 pub fn key_text(v: V<'_>) -> Option<String> {
     Some(match v {

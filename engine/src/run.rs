@@ -11,7 +11,7 @@ use kpi_dsl::{codes, Better, CheckedMetric, Diagnostic, Type};
 
 use crate::agg::Accumulator;
 use crate::column::{Column, Data, Table, MICROS};
-use crate::exec::{agg_output, id, uses_period, Exec, Frame};
+use crate::exec::{agg_output, id, uses_period, Exec, Frame, NO_ROW};
 use crate::kernels::{get, V};
 use crate::period::PeriodKind;
 use crate::project::{resolve_path, Project};
@@ -891,27 +891,22 @@ impl GroupKeys {
         by: &[String],
     ) -> Result<Vec<u32>, String> {
         let t = exec.table(table)?;
-        let all: Vec<u32> = (0..t.len as u32).collect();
         // Per dimension: each row's value as an index into that dimension's
         // distinct values (the last index is null), so a group key is built
         // once per distinct combination, not once per row.
         let mut dims: Vec<(Vec<u32>, Vec<Option<String>>)> = Vec::new();
         for d in by {
-            let (ids, mut values): (Vec<Option<u32>>, Vec<Option<String>>) =
+            let (ids, mut values): (Vec<u32>, Vec<Option<String>>) =
                 match p.dimension_of(table, d)? {
                     Dim::Column { path, column } => {
-                        let (pt, idx) = exec.follow(table, &all, &path)?;
-                        let (ids, texts) = crate::exec::key_ids(exec.column(&pt, &column)?);
-                        let ids = idx
-                            .iter()
-                            .map(|&i| {
-                                if i == crate::exec::NO_ROW {
-                                    None
-                                } else {
-                                    ids[i as usize]
-                                }
-                            })
-                            .collect();
+                        let (pt, idx) = exec.follow_all(table, &path)?;
+                        let (mut ids, texts) = crate::exec::key_ids(exec.column(&pt, &column)?);
+                        if let Some(idx) = idx {
+                            ids = idx
+                                .iter()
+                                .map(|&i| if i == NO_ROW { NO_ROW } else { ids[i as usize] })
+                                .collect();
+                        }
                         (ids, texts.iter().map(|t| Some(t.to_string())).collect())
                     }
                     Dim::Time { column, hour } => {
@@ -926,8 +921,8 @@ impl GroupKeys {
                         )?;
                         let ids = (0..t.len)
                             .map(|i| match get(&c, i) {
-                                V::I(x) => Some(x as u32),
-                                _ => None,
+                                V::I(x) => x as u32,
+                                _ => NO_ROW,
                             })
                             .collect();
                         let names = (0..24)
@@ -944,7 +939,12 @@ impl GroupKeys {
                 };
             let null = values.len() as u32;
             values.push(None);
-            dims.push((ids.into_iter().map(|i| i.unwrap_or(null)).collect(), values));
+            dims.push((
+                ids.into_iter()
+                    .map(|i| if i == NO_ROW { null } else { i })
+                    .collect(),
+                values,
+            ));
         }
         if let [(ids, values)] = dims.as_slice() {
             // One dimension: the value index is the combination.
