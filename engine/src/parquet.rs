@@ -308,9 +308,14 @@ enum Values {
 
 /// Builds a [`StrVec`], interning each distinct string once (the codes are
 /// in order of first occurrence, as [`crate::column::StrBuilder`] gives).
+///
+/// The table holds each string's hash next to its code, so growing it
+/// never reads the strings again: with a million distinct ids, rehashing
+/// through the dictionary's pointers was most of the load time.
 #[derive(Default)]
 struct Interner {
-    index: HashMap<Arc<str>, u32, foldhash::fast::FixedState>,
+    table: hashbrown::HashTable<(u64, u32)>,
+    hasher: foldhash::fast::FixedState,
     dict: Vec<Arc<str>>,
     codes: Vec<u32>,
 }
@@ -318,13 +323,20 @@ struct Interner {
 impl Interner {
     #[inline]
     fn push(&mut self, s: &str) {
-        let code = match self.index.get(s) {
-            Some(&c) => c,
-            None => {
-                let c = self.dict.len() as u32;
-                let a: Arc<str> = Arc::from(s);
-                self.dict.push(a.clone());
-                self.index.insert(a, c);
+        use std::hash::BuildHasher;
+        let h = self.hasher.hash_one(s);
+        let dict = &mut self.dict;
+        let entry = self.table.entry(
+            h,
+            |&(eh, c)| eh == h && &*dict[c as usize] == s,
+            |&(eh, _)| eh,
+        );
+        let code = match entry {
+            hashbrown::hash_table::Entry::Occupied(e) => e.get().1,
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                let c = dict.len() as u32;
+                dict.push(Arc::from(s));
+                v.insert((h, c));
                 c
             }
         };
