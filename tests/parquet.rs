@@ -379,7 +379,7 @@ fn file_errors_name_the_file_and_column() {
     assert_eq!(e.file, bad);
     std::fs::write(&bad, &bytes[..bytes.len() / 2]).unwrap();
     assert!(read_table("t", &bad, &[spec("id", Type::String)], &opts).is_err());
-    for i in (4..bytes.len() - 8).step_by(1) {
+    for i in 4..bytes.len() - 8 {
         let mut b = bytes.clone();
         b[i] ^= 0xff;
         std::fs::write(&bad, &b).unwrap();
