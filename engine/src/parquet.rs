@@ -320,10 +320,21 @@ struct Interner {
     codes: Vec<u32>,
 }
 
+/// Slots of the address cache of a string chunk (a power of two).
+const SEEN: usize = 4096;
+
 impl Interner {
+    /// Appends the code of `s`; returns it.
     #[inline]
-    fn push(&mut self, s: &str) {
+    fn push(&mut self, s: &str) -> u32 {
         use std::hash::BuildHasher;
+        // Runs of one value (rows sorted or clustered by it) skip the table.
+        if let Some(&last) = self.codes.last() {
+            if &*self.dict[last as usize] == s {
+                self.codes.push(last);
+                return last;
+            }
+        }
         let h = self.hasher.hash_one(s);
         let dict = &mut self.dict;
         let entry = self.table.entry(
@@ -341,6 +352,7 @@ impl Interner {
             }
         };
         self.codes.push(code);
+        code
     }
 }
 
@@ -608,9 +620,22 @@ fn append(
         (Values::F64(out), Chunk::F64(xs)) => extend(out, &xs, keep, all),
         (Values::Bool(out), Chunk::Bool(xs)) => extend(out, &xs, keep, all),
         (Values::Str(b), Chunk::Str(xs)) => {
+            // Every string of the chunk lives until the chunk is dropped, so
+            // within it an address and length identify the text: a value
+            // decoded from a dictionary page points into that page, and
+            // the codes of its entries are found by address.
+            let mut seen = vec![(0usize, 0usize, 0u32); SEEN];
             for (s, k) in xs.iter().zip(keep) {
-                if *k {
-                    b.push(s);
+                if !*k {
+                    continue;
+                }
+                let key = (s.as_ptr() as usize, s.len());
+                let slot = &mut seen[(key.0 >> 2 ^ key.1) & (SEEN - 1)];
+                if (slot.0, slot.1) == key && key.0 != 0 {
+                    b.codes.push(slot.2);
+                } else {
+                    let code = b.push(s);
+                    *slot = (key.0, key.1, code);
                 }
             }
         }
