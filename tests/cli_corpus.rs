@@ -409,7 +409,7 @@ fn unknown_flags_and_bad_flag_values() {
             false,
         ),
         (
-            &["generate", "--out", "gen", "--format", "parquet"],
+            &["generate", "--out", "gen", "--format", "xlsx"],
             2,
             false,
         ),
