@@ -1040,3 +1040,37 @@ fn missing_column(
         hint,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hour cache resolves every local time as `resolve_local` does,
+    /// across DST changes on the hour, on the half hour (Lord Howe) and in
+    /// zones with odd offsets.
+    #[test]
+    fn local_cache_matches_resolve_local() {
+        let zones = [
+            chrono_tz::America::New_York,
+            chrono_tz::Australia::Lord_Howe,
+            chrono_tz::Asia::Kathmandu,
+            chrono_tz::America::Santiago,
+            chrono_tz::Europe::Dublin,
+            chrono_tz::UTC,
+        ];
+        let start = naive(0).unwrap() + chrono::Duration::days(365 * 55);
+        let start = start.and_utc().timestamp_micros();
+        for tz in zones {
+            let mut cache = LocalCache::new(tz);
+            // Every 7 minutes over two years, plus the minute after.
+            let mut us = start;
+            while us < start + 2 * 366 * 24 * HOUR_US {
+                for v in [us, us + 60 * MICROS] {
+                    let want = resolve_local(naive(v).unwrap(), tz);
+                    assert_eq!(cache.resolve(v), want, "{tz} {:?}", naive(v));
+                }
+                us += 7 * 60 * MICROS;
+            }
+        }
+    }
+}
