@@ -4,7 +4,9 @@ dense grid (every agent seen by any query, in every period) and writes them in
 long format (month, agent, metric, value) for the comparison with kpi.
 
     python duckdb_suite.py --data DIR --tz ZONE --from 2026-01-01 --to 2027-01-01
-                           --out results.csv [--threads 1] [metric ...]
+                           --out results.csv [--threads 1] [--format csv|parquet] [metric ...]
+
+--format parquet reads the .parquet tables (bench/duckdb/load_parquet.sql).
 
 Prints one JSON object on stdout: load and per-query times in seconds.
 """
@@ -45,6 +47,7 @@ def main():
     ap.add_argument("--to", dest="end", required=True)
     ap.add_argument("--out")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--format", choices=("csv", "parquet"), default="csv")
     ap.add_argument("metrics", nargs="*")
     a = ap.parse_args()
     metrics = a.metrics or SUITE
@@ -58,7 +61,8 @@ def main():
     times = {}
 
     t0 = time.perf_counter()
-    con.execute(sql("load", data=os.path.abspath(a.data), tz=a.tz))
+    load = "load" if a.format == "csv" else "load_parquet"
+    con.execute(sql(load, data=os.path.abspath(a.data), tz=a.tz))
     times["load"] = time.perf_counter() - t0
 
     from_ts, to_ts = instant(a.start, a.tz), instant(a.end, a.tz)

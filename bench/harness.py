@@ -172,10 +172,10 @@ def run_kpi(metrics, data, probes, out_csv, threads=1):
     return r
 
 
-def run_peer(script, data_dir, project, threads, out_csv, metrics=()):
+def run_peer(script, data_dir, project, threads, out_csv, fmt, metrics=()):
     env = dict(os.environ, POLARS_MAX_THREADS=str(threads))
     cmd = [PY, os.path.join(HERE, script), "--data", data_dir, "--tz", project["tz"],
-           "--from", project["from"], "--to", project["to"], "--out", out_csv]
+           "--from", project["from"], "--to", project["to"], "--out", out_csv, "--format", fmt]
     if script.startswith("duckdb"):
         cmd += ["--threads", str(threads)]
     r = timed(cmd + list(metrics), env=env)
@@ -248,6 +248,16 @@ def ratio(a, b):
     return "–" if a is None or b is None or b == 0 else f"{a / b:.2f}×"
 
 
+def row_count(data_dir, table, fmt):
+    """Rows of a generated table: CSV lines less the header, or the Parquet
+    footer's count (read by Polars, from the bench venv)."""
+    if fmt == "parquet":
+        import polars as pl
+        return pl.scan_parquet(os.path.join(data_dir, f"{table}.parquet")).select(pl.len()).collect().item()
+    with open(os.path.join(data_dir, f"{table}.csv"), "rb") as fh:
+        return sum(1 for _ in fh) - 1
+
+
 def machine():
     cpu = ""
     with open("/proc/cpuinfo") as fh:
@@ -309,7 +319,7 @@ def render(ctx):
                      f"| {ratio(k[3], p[3])} | {ratio(k[4], p[4])} | {ratio(k[5], p[5])} |")
     L.append("")
     L.append("A ratio above 1× means kpi takes longer (or more memory) than the peer. "
-             "Load = parsing the CSV columns the suite reads into memory (timestamps converted to instants); "
+             f"Load = reading the {ctx['format_name']} columns the suite reads into memory (timestamps converted to instants); "
              "compute = everything after, up to the result in memory (kpi: up to rendering the output). "
              "Compute is given as median (min–max) over the runs. "
              "Process CPU = user + system time of the whole process, less sensitive than wall time to "
@@ -388,6 +398,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scale", required=True)
     ap.add_argument("--data", required=True, help="the generated project (kpi.toml and data/)")
+    ap.add_argument("--format", choices=("csv", "parquet"), default="csv",
+                    help="the format of the generated tables (kpi reads what kpi.toml names)")
     ap.add_argument("--generate", default="", help="the generator command, for the record")
     ap.add_argument("--command", default="", help="the bench command, for the record")
     ap.add_argument("--reps", type=int, default=3)
@@ -430,11 +442,11 @@ def main():
                 la.append(loadavg())
                 log(f"[rep {rep + 1}/{a.reps}] DuckDB (load avg {la[-1]:.1f})")
                 ctx["duckdb"].append(run_peer("duckdb_suite.py", data_dir, project, a.threads,
-                                              os.path.join(outdir, "duckdb.csv")))
+                                              os.path.join(outdir, "duckdb.csv"), a.format))
                 la.append(loadavg())
                 log(f"[rep {rep + 1}/{a.reps}] Polars (load avg {la[-1]:.1f})")
                 ctx["polars"].append(run_peer("polars_suite.py", data_dir, project, a.threads,
-                                              os.path.join(outdir, "polars.csv")))
+                                              os.path.join(outdir, "polars.csv"), a.format))
             if not a.no_full:
                 la.append(loadavg())
                 log(f"[rep {rep + 1}/{a.reps}] kpi, full suite (load avg {la[-1]:.1f})")
@@ -495,10 +507,9 @@ def main():
     gen = re.search(r"`(kpi generate[^`]*)`", toml_first)
     sizes = []
     for t in ("tickets", "messages", "surveys"):
-        with open(os.path.join(data_dir, f"{t}.csv"), "rb") as fh:
-            n = sum(1 for _ in fh) - 1
-        sizes.append(f"{n:,} {t}")
+        sizes.append(f"{row_count(data_dir, t, a.format):,} {t}")
     ctx.update({
+        "format_name": "Parquet" if a.format == "parquet" else "CSV",
         "scale": a.scale, "sizes": ", ".join(sizes) + " (the tables the ten KPIs read)",
         "date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"), "machine": m,
         "command": a.command or f"bench/run --scale {a.scale}",

@@ -51,17 +51,18 @@ pub enum Format {
     /// One CSV file per table, with a header row.
     #[default]
     Csv,
-    // Parquet goes here: add a variant, a `TableWriter` for it in
-    // `open_writer`, and the file extension in `Format::extension`. Rows
-    // already reach writers as typed values (`Val`).
+    /// One Parquet file per table, typed as the canonical model declares
+    /// (see `ParquetTable`): the same values as the CSV files of the seed.
+    Parquet,
 }
 
 impl Format {
-    pub const NAMES: &'static [&'static str] = &["csv"];
+    pub const NAMES: &'static [&'static str] = &["csv", "parquet"];
 
     fn extension(self) -> &'static str {
         match self {
             Format::Csv => "csv",
+            Format::Parquet => "parquet",
         }
     }
 }
@@ -71,6 +72,7 @@ impl std::str::FromStr for Format {
     fn from_str(s: &str) -> Result<Self, String> {
         match s {
             "csv" => Ok(Format::Csv),
+            "parquet" => Ok(Format::Parquet),
             _ => Err(format!(
                 "unknown format `{s}`; use {}",
                 Format::NAMES.join(", ")
@@ -176,7 +178,7 @@ pub struct GenerateArgs {
     /// Project time zone (IANA name).
     #[arg(long, default_value = DEFAULT_TIMEZONE)]
     pub timezone: String,
-    /// Table file format: csv.
+    /// Table file format: csv or parquet.
     #[arg(long, default_value = "csv")]
     pub format: Format,
 }
@@ -594,7 +596,7 @@ enum TimeStyle {
     Rfc3339,
 }
 
-/// One output table. A Parquet writer would implement this too.
+/// One output table: `CsvTable` or `ParquetTable`.
 trait TableWriter {
     fn row(&mut self, vals: &[Val<'_>]) -> io::Result<()>;
     /// Flushes and closes; returns the rows written.
@@ -642,6 +644,263 @@ impl TableWriter for CsvTable {
         let mut inner = self.w.into_inner().map_err(|e| e.into_error())?;
         io::Write::flush(&mut inner)?;
         Ok(rows)
+    }
+}
+
+/// Rows per Parquet row group.
+const ROW_GROUP_ROWS: usize = 1 << 20;
+
+/// A table written as Parquet, one row group per [`ROW_GROUP_ROWS`] rows.
+///
+/// Column types are the canonical model's: string → BYTE_ARRAY (UTF8), int
+/// → INT64, float → DOUBLE, bool → BOOLEAN, duration → INT64 seconds,
+/// timestamp → INT64 TIMESTAMP(MICROS). The values are those the CSV
+/// files hold, so both formats read the same: a float is rounded to the
+/// decimals the CSV prints; the naive local times of the CSV are local wall
+/// times (`isAdjustedToUTC = false`, read in the project zone by the same
+/// rule), and the RFC 3339 times of `messages` are UTC instants
+/// (`isAdjustedToUTC = true`). Columns the model marks nullable are
+/// OPTIONAL, the others REQUIRED. Snappy-compressed.
+struct ParquetTable {
+    w: parquet::file::writer::SerializedFileWriter<BufWriter<File>>,
+    table: String,
+    cols: Vec<PqColumn>,
+    time: TimeFormat,
+    style: TimeStyle,
+    /// Rows buffered for the next row group.
+    buffered: usize,
+    rows: u64,
+    buf: String,
+}
+
+struct PqColumn {
+    name: String,
+    ty: kpi_dsl::Type,
+    optional: bool,
+    defs: Vec<i16>,
+    values: PqValues,
+}
+
+enum PqValues {
+    Bytes(Vec<parquet::data_type::ByteArray>),
+    I64(Vec<i64>),
+    F64(Vec<f64>),
+    Bool(Vec<bool>),
+}
+
+fn pq_error(e: parquet::errors::ParquetError) -> io::Error {
+    io::Error::other(e)
+}
+
+impl ParquetTable {
+    fn create(
+        path: &Path,
+        table: &str,
+        header: &[&str],
+        time: &TimeFormat,
+        style: TimeStyle,
+    ) -> io::Result<ParquetTable> {
+        use kpi_dsl::Type;
+        use parquet::basic::{Compression, LogicalType, Repetition, TimeUnit, Type as Physical};
+        use parquet::schema::types::Type as Field;
+        let schema = kpi_engine::canonical::tables();
+        let Some(ts) = schema.get(table) else {
+            return Err(invalid(format!("no canonical table `{table}`")));
+        };
+        let mut fields = Vec::new();
+        let mut cols = Vec::new();
+        for &name in header {
+            let ty = ts.columns.get(name).cloned().ok_or_else(|| {
+                invalid(format!(
+                    "no column `{name}` in the canonical table `{table}`"
+                ))
+            })?;
+            let (physical, logical, values) = match ty {
+                Type::String => (
+                    Physical::BYTE_ARRAY,
+                    Some(LogicalType::String),
+                    PqValues::Bytes(Vec::new()),
+                ),
+                Type::Int | Type::Duration => (Physical::INT64, None, PqValues::I64(Vec::new())),
+                Type::Float => (Physical::DOUBLE, None, PqValues::F64(Vec::new())),
+                Type::Bool => (Physical::BOOLEAN, None, PqValues::Bool(Vec::new())),
+                Type::Timestamp => (
+                    Physical::INT64,
+                    Some(LogicalType::timestamp(
+                        style == TimeStyle::Rfc3339,
+                        TimeUnit::MICROS,
+                    )),
+                    PqValues::I64(Vec::new()),
+                ),
+                ref t => return Err(invalid(format!("cannot write a {t} column"))),
+            };
+            let optional = kpi_engine::canonical::is_nullable(table, name);
+            let field = Field::primitive_type_builder(name, physical)
+                .with_logical_type(logical)
+                .with_repetition(if optional {
+                    Repetition::OPTIONAL
+                } else {
+                    Repetition::REQUIRED
+                })
+                .build()
+                .map_err(pq_error)?;
+            fields.push(std::sync::Arc::new(field));
+            cols.push(PqColumn {
+                name: name.to_string(),
+                ty,
+                optional,
+                defs: Vec::new(),
+                values,
+            });
+        }
+        let root = Field::group_type_builder("schema")
+            .with_fields(fields)
+            .build()
+            .map_err(pq_error)?;
+        let props = parquet::file::properties::WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+            .set_created_by(format!("kpi generate {}", env!("CARGO_PKG_VERSION")))
+            .build();
+        let w = parquet::file::writer::SerializedFileWriter::new(
+            BufWriter::with_capacity(1 << 16, File::create(path)?),
+            std::sync::Arc::new(root),
+            std::sync::Arc::new(props),
+        )
+        .map_err(pq_error)?;
+        Ok(ParquetTable {
+            w,
+            table: table.to_string(),
+            cols,
+            time: time.clone(),
+            style,
+            buffered: 0,
+            rows: 0,
+            buf: String::new(),
+        })
+    }
+
+    /// Writes the buffered rows as one row group.
+    fn flush(&mut self) -> io::Result<()> {
+        use parquet::data_type::{BoolType, ByteArrayType, DoubleType, Int64Type};
+        if self.buffered == 0 {
+            return Ok(());
+        }
+        let mut rg = self.w.next_row_group().map_err(pq_error)?;
+        for c in &mut self.cols {
+            let mut cw = rg
+                .next_column()
+                .map_err(pq_error)?
+                .ok_or_else(|| io::Error::other("fewer column writers than columns"))?;
+            let defs = c.optional.then_some(c.defs.as_slice());
+            match &mut c.values {
+                PqValues::Bytes(v) => {
+                    cw.typed::<ByteArrayType>().write_batch(v, defs, None)?;
+                    v.clear();
+                }
+                PqValues::I64(v) => {
+                    cw.typed::<Int64Type>().write_batch(v, defs, None)?;
+                    v.clear();
+                }
+                PqValues::F64(v) => {
+                    cw.typed::<DoubleType>().write_batch(v, defs, None)?;
+                    v.clear();
+                }
+                PqValues::Bool(v) => {
+                    cw.typed::<BoolType>().write_batch(v, defs, None)?;
+                    v.clear();
+                }
+            }
+            c.defs.clear();
+            cw.close().map_err(pq_error)?;
+        }
+        rg.close().map_err(pq_error)?;
+        self.buffered = 0;
+        Ok(())
+    }
+}
+
+impl TableWriter for ParquetTable {
+    fn row(&mut self, vals: &[Val<'_>]) -> io::Result<()> {
+        use kpi_dsl::Type;
+        if vals.len() != self.cols.len() {
+            return Err(io::Error::other(format!(
+                "{}: a row of {} values for {} columns",
+                self.table,
+                vals.len(),
+                self.cols.len()
+            )));
+        }
+        for (c, v) in self.cols.iter_mut().zip(vals) {
+            let value = match (&mut c.values, &c.ty, *v) {
+                (_, _, Val::Null) => None,
+                (PqValues::Bytes(out), _, Val::Str(s)) => {
+                    out.push(s.into());
+                    Some(())
+                }
+                (PqValues::Bytes(out), _, Val::Int(i)) => {
+                    out.push(i.to_string().as_str().into());
+                    Some(())
+                }
+                (PqValues::I64(out), Type::Int, Val::Int(i))
+                | (PqValues::I64(out), Type::Duration, Val::Duration(i)) => {
+                    out.push(i);
+                    Some(())
+                }
+                (PqValues::I64(out), Type::Timestamp, Val::Time(t)) => {
+                    out.push(match self.style {
+                        TimeStyle::Naive => self.time.local(t).and_utc().timestamp_micros(),
+                        TimeStyle::Rfc3339 => t * 1_000_000,
+                    });
+                    Some(())
+                }
+                (PqValues::F64(out), _, Val::Float(x, d)) => {
+                    // The value the CSV text holds.
+                    self.buf.clear();
+                    let _ = write!(self.buf, "{x:.d$}");
+                    out.push(self.buf.parse().map_err(io::Error::other)?);
+                    Some(())
+                }
+                (PqValues::F64(out), _, Val::Int(i)) => {
+                    out.push(i as f64);
+                    Some(())
+                }
+                (PqValues::Bool(out), _, Val::Bool(b)) => {
+                    out.push(b);
+                    Some(())
+                }
+                (_, ty, _) => {
+                    return Err(io::Error::other(format!(
+                        "{}.{}: a value of another type than {ty}",
+                        self.table, c.name
+                    )))
+                }
+            };
+            match (value, c.optional) {
+                (Some(()), true) => c.defs.push(1),
+                (Some(()), false) => {}
+                (None, true) => c.defs.push(0),
+                (None, false) => {
+                    return Err(io::Error::other(format!(
+                        "{}.{}: a null in a column the model requires",
+                        self.table, c.name
+                    )))
+                }
+            }
+        }
+        self.buffered += 1;
+        self.rows += 1;
+        if self.buffered == ROW_GROUP_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>) -> io::Result<u64> {
+        self.flush()?;
+        // Writes the footer and flushes the file.
+        self.w.close().map_err(pq_error)?;
+        Ok(self.rows)
     }
 }
 
@@ -740,11 +999,15 @@ const RFC3339_TABLE: &str = "messages";
 fn open_writer(
     format: Format,
     path: &Path,
+    table: &str,
     header: &[&str],
     time: &TimeFormat,
     style: TimeStyle,
 ) -> io::Result<Box<dyn TableWriter>> {
     match format {
+        Format::Parquet => Ok(Box::new(ParquetTable::create(
+            path, table, header, time, style,
+        )?)),
         Format::Csv => {
             let mut w =
                 csv::Writer::from_writer(BufWriter::with_capacity(1 << 16, File::create(path)?));
@@ -2450,11 +2713,18 @@ fn project_toml(opts: &GenOptions) -> String {
         "# Generated by `kpi generate --seed {} --tickets {} --start {} --months {} --timezone {}`.",
         opts.seed, opts.tickets, opts.start, opts.months, opts.timezone
     );
-    s.push_str(
-        "# The ten canonical tables (DESIGN.md section 5). Timestamps are naive local\n\
-         # times in the project zone, except messages.created_at (RFC 3339 with offset);\n\
-         # durations are seconds.\n\n",
-    );
+    s.push_str(match opts.format {
+        Format::Csv => {
+            "# The ten canonical tables (DESIGN.md section 5). Timestamps are naive local\n\
+             # times in the project zone, except messages.created_at (RFC 3339 with offset);\n\
+             # durations are seconds.\n\n"
+        }
+        Format::Parquet => {
+            "# The ten canonical tables (DESIGN.md section 5), as Parquet. Timestamps are\n\
+             # local wall times in the project zone (TIMESTAMP(MICROS, isAdjustedToUTC=false)),\n\
+             # except messages.created_at (a UTC instant); durations are INT64 seconds.\n\n"
+        }
+    });
     s.push_str("[project]\nname = \"support-example\"\n");
     let _ = writeln!(s, "timezone = \"{}\"", opts.timezone);
     s.push_str("week_start = \"monday\"\n");
@@ -2517,7 +2787,7 @@ pub fn generate(opts: &GenOptions) -> io::Result<Summary> {
             TimeStyle::Naive
         };
         out.writers
-            .push(open_writer(opts.format, &path, header, &time, style)?);
+            .push(open_writer(opts.format, &path, name, header, &time, style)?);
         out.paths.push(path);
     }
 

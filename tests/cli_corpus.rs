@@ -408,11 +408,7 @@ fn unknown_flags_and_bad_flag_values() {
             2,
             false,
         ),
-        (
-            &["generate", "--out", "gen", "--format", "parquet"],
-            2,
-            false,
-        ),
+        (&["generate", "--out", "gen", "--format", "xlsx"], 2, false),
         (&["generate", "--out", "gen", "--seed", "-1"], 2, false),
         (
             &["generate", "--out", "ok/kpi.toml", "--tickets", "10"],

@@ -10,6 +10,7 @@ mod errors;
 mod example;
 mod independent;
 mod no_nan;
+mod parquet;
 mod plugins;
 mod plugins_rust;
 mod rejects;

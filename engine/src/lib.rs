@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! kpi.toml ──Project::load──► Schema + Definitions ──kpi_dsl::check──► typed IR
-//! CSV / JSON Lines ──read──► columnar Tables
+//! CSV / JSON Lines / Parquet ──read──► columnar Tables
 //! Project::run(Query): plan passes (one per table × period axis) ─► Exec ─► ResultTable
 //! ```
 //!
@@ -20,6 +20,7 @@ pub mod column;
 mod exec;
 mod fast;
 pub mod kernels;
+mod parquet;
 pub mod period;
 pub mod plugin;
 pub mod project;

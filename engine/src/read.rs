@@ -34,7 +34,7 @@ use crate::column::{Column, Data, StrBuilder, Table, MICROS};
 use crate::time::{parse_duration, TimestampParser};
 
 /// The file extensions [`read_table`] accepts.
-pub const EXTENSIONS: &[&str] = &["csv", "tsv", "jsonl", "ndjson"];
+pub const EXTENSIONS: &[&str] = &["csv", "tsv", "jsonl", "ndjson", "parquet"];
 
 /// The default longest record (CSV) or line (JSON Lines): 16 MiB.
 pub const MAX_RECORD_BYTES: usize = 16 << 20;
@@ -230,7 +230,7 @@ pub fn describe_rejects(rejects: &[Reject], show: usize) -> String {
 /// Reads the columns `specs` of the file at `path` into a table called
 /// `name`. The format comes from the extension: `.csv` (delimiter from
 /// `opts`), `.tsv` (tab), `.jsonl` / `.ndjson` (one JSON object per line;
-/// a missing key or JSON `null` is null).
+/// a missing key or JSON `null` is null), `.parquet` (`engine/src/parquet.rs`).
 pub fn read_table(
     name: &str,
     path: &Path,
@@ -280,9 +280,12 @@ fn read_from(
         return Err(ReadError {
             hint: Some("name the file with one of those extensions".into()),
             ..err(format!(
-                "unsupported file type ({found}); expected .csv, .tsv, .jsonl or .ndjson"
+                "unsupported file type ({found}); expected .csv, .tsv, .jsonl, .ndjson or .parquet"
             ))
         });
+    }
+    if ext == "parquet" {
+        return crate::parquet::read_parquet(name, path, text, specs, opts);
     }
     let mut cols = Vec::with_capacity(specs.len());
     for spec in specs {
@@ -868,7 +871,10 @@ fn find_header(headers: &[String], name: &str) -> Option<usize> {
 
 /// The candidate closest to `name`: equal ignoring case, or within a
 /// Levenshtein distance of max(2, len/3).
-fn did_you_mean<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Option<&'a str> {
     let lower = name.to_lowercase();
     let limit = (name.chars().count() / 3).max(2);
     candidates
@@ -1915,7 +1921,7 @@ mod tests {
         let e = read_table("t", &p, &[], &ReadOptions::default()).unwrap_err();
         assert_eq!(
             e.message,
-            "unsupported file type (`.xlsx`); expected .csv, .tsv, .jsonl or .ndjson"
+            "unsupported file type (`.xlsx`); expected .csv, .tsv, .jsonl, .ndjson or .parquet"
         );
         let p = d.file("t.csv", "a\n1\n");
         let e = read_table("t", &p, &[spec("a", Type::Null)], &ReadOptions::default()).unwrap_err();

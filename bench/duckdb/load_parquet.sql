@@ -1,0 +1,32 @@
+-- Loads the columns the KPI suite reads from the generated Parquet files
+-- (`kpi generate --format parquet`) into DuckDB tables, with every timestamp
+-- as an instant (TIMESTAMPTZ): the same tables as load.sql makes from CSV.
+-- Placeholders filled by duckdb_suite.py: {data} (the data directory), {tz}.
+--
+-- The generator writes local wall times as TIMESTAMP(MICROS) not adjusted to
+-- UTC, which DuckDB reads as TIMESTAMP; they go through local_ts as in
+-- load.sql (an ambiguous time is its first occurrence, as kpi reads it).
+-- messages.created_at is adjusted to UTC: DuckDB reads it as TIMESTAMPTZ.
+CREATE MACRO local_ts(ts) AS (
+    CASE WHEN timezone('{tz}', timezone('{tz}', ts) - INTERVAL 1 HOUR) = ts
+         THEN timezone('{tz}', ts) - INTERVAL 1 HOUR
+         ELSE timezone('{tz}', ts)
+    END);
+
+CREATE TABLE tickets AS
+SELECT id,
+       local_ts(created_at)        AS created_at,
+       local_ts(first_response_at) AS first_response_at,
+       local_ts(solved_at)         AS solved_at,
+       priority, agent_id, escalated, CAST(contacts AS INTEGER) AS contacts
+FROM read_parquet('{data}/tickets.parquet');
+
+-- rowid keeps file order, which breaks ties between messages of a ticket
+-- sent in the same second (single-threaded reads keep the file's order).
+CREATE TABLE messages AS
+SELECT ticket_id, created_at, author_role, agent_id
+FROM read_parquet('{data}/messages.parquet');
+
+CREATE TABLE surveys AS
+SELECT local_ts(created_at) AS created_at, kind, CAST(score AS INTEGER) AS score, agent_id
+FROM read_parquet('{data}/surveys.parquet');

@@ -1,0 +1,1076 @@
+//! Reader from Apache Parquet files into columnar [`Table`]s, next to the
+//! CSV and JSON Lines readers of [`crate::read`] and with the same contract:
+//! only the declared columns ([`ColumnSpec`]) are read (projection: the
+//! other column chunks are never decoded), row group by row group, and
+//! every row is accounted for — rows read = rows accepted + rows rejected.
+//!
+//! Types, file → declared:
+//!
+//! | declared  | Parquet column |
+//! |-----------|----------------|
+//! | int       | INT32, INT64 |
+//! | float     | FLOAT, DOUBLE, INT32, INT64 |
+//! | bool      | BOOLEAN |
+//! | string    | BYTE_ARRAY (UTF-8), INT32, INT64, BOOLEAN (as their text) |
+//! | timestamp | INT64 TIMESTAMP(MILLIS/MICROS/NANOS), INT32 DATE, BYTE_ARRAY text |
+//! | duration  | INT32, INT64 or DOUBLE seconds, BYTE_ARRAY text (`1h30m`, `90`, …) |
+//!
+//! A TIMESTAMP with `isAdjustedToUTC = true` is an instant; with `false` it
+//! is a wall time in the project zone, resolved like a naive CSV timestamp
+//! ([`crate::time`]: an ambiguous time is its first occurrence, a time in
+//! a spring-forward gap is shifted forward by the gap). A DATE is the first
+//! instant of that local day. Text is parsed exactly like a CSV field.
+//!
+//! Nulls are Parquet nulls; the table's null tokens also apply to string
+//! values (as in JSON Lines), so a file written from CSV text reads the same.
+//! A row is rejected — left out and recorded as a [`Reject`] whose `line`
+//! is the 1-based row number in the file — when a required column is null,
+//! a value does not convert (text that does not parse, a timestamp out of
+//! range, a non-finite float, bytes that are not UTF-8), at its first
+//! problem from the left. A missing column, a column of a type that cannot
+//! be read as the declared one, a nested column, or a file that is not
+//! readable Parquet is a [`ReadError`].
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate};
+use indexmap::IndexMap;
+use kpi_dsl::Type;
+use parquet::basic::{ConvertedType, LogicalType, TimeUnit, Type as Physical};
+use parquet::column::reader::{ColumnReader, ColumnReaderImpl};
+use parquet::data_type::{ByteArray, DataType};
+use parquet::errors::ParquetError;
+use parquet::file::reader::FileReader;
+use parquet::file::serialized_reader::SerializedFileReader;
+use parquet::schema::types::ColumnDescriptor;
+
+use crate::column::{Column, Data, StrVec, Table, MICROS};
+use crate::read::{
+    did_you_mean, ColumnSpec, FileAccount, Loaded, ReadError, ReadOptions, Reject, RejectKind,
+};
+use crate::time::{local_date_start, parse_duration, parse_timestamp, resolve_local};
+
+/// Reads the columns `specs` of the Parquet file at `path` into a table
+/// called `name` (see the module documentation).
+pub(crate) fn read_parquet(
+    name: &str,
+    path: &Path,
+    text: Option<&str>,
+    specs: &[ColumnSpec],
+    opts: &ReadOptions,
+) -> Result<Loaded, ReadError> {
+    if text.is_some() {
+        return Err(file_error(
+            path,
+            "Parquet is a binary format: it is read from a file, not from inline rows".into(),
+        ));
+    }
+    // The parquet crate reports malformed data as errors, but a reader of
+    // untrusted bytes must not take the process down if one slips through.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_file(name, path, specs, opts)
+    }))
+    .unwrap_or_else(|payload| {
+        let what = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("unknown failure");
+        Err(file_error(
+            path,
+            format!("cannot read the Parquet data (the file is likely corrupt): {what}"),
+        ))
+    })
+}
+
+fn file_error(path: &Path, message: String) -> ReadError {
+    ReadError {
+        file: path.to_path_buf(),
+        line: None,
+        column: None,
+        message,
+        hint: None,
+    }
+}
+
+/// A time unit of a Parquet TIMESTAMP.
+#[derive(Clone, Copy, Debug)]
+enum Unit {
+    Millis,
+    Micros,
+    Nanos,
+}
+
+impl Unit {
+    fn to_micros(self, v: i64) -> Option<i64> {
+        match self {
+            Unit::Millis => v.checked_mul(1000),
+            Unit::Micros => Some(v),
+            // Truncated to microseconds, towards the past (like a text
+            // timestamp's extra fraction digits).
+            Unit::Nanos => Some(v.div_euclid(1000)),
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            Unit::Millis => "ms",
+            Unit::Micros => "µs",
+            Unit::Nanos => "ns",
+        }
+    }
+}
+
+/// How a file column becomes a declared one.
+#[derive(Clone, Copy, Debug)]
+enum Conv {
+    /// INT32/INT64 → int.
+    Int,
+    /// INT32/INT64/FLOAT/DOUBLE → float.
+    Float,
+    /// BOOLEAN → bool.
+    Bool,
+    /// BYTE_ARRAY → string.
+    Str,
+    /// INT32/INT64/BOOLEAN → string: the value's text.
+    TextOf,
+    /// INT64 TIMESTAMP, adjusted to UTC → timestamp.
+    Instant(Unit),
+    /// INT64 TIMESTAMP, not adjusted to UTC: a wall time in the project zone.
+    Local(Unit),
+    /// INT32 DATE → the first instant of that local day.
+    Date,
+    /// BYTE_ARRAY → timestamp, parsed as text.
+    ParseTimestamp,
+    /// INT32/INT64 seconds → duration.
+    Seconds,
+    /// FLOAT/DOUBLE seconds → duration.
+    FloatSeconds,
+    /// BYTE_ARRAY → duration, parsed as text.
+    ParseDuration,
+}
+
+/// What a column of the file holds, for messages: `INT64 TIMESTAMP(µs, UTC)`.
+fn describe(d: &ColumnDescriptor) -> String {
+    let logical = match d.logical_type_ref() {
+        Some(LogicalType::Timestamp(t)) => {
+            let unit = match t.unit {
+                TimeUnit::MILLIS => "ms",
+                TimeUnit::MICROS => "µs",
+                TimeUnit::NANOS => "ns",
+            };
+            let zone = if t.is_adjusted_to_u_t_c {
+                "UTC"
+            } else {
+                "local"
+            };
+            format!(" TIMESTAMP({unit}, {zone})")
+        }
+        Some(LogicalType::Decimal(dt)) => format!(" DECIMAL({},{})", dt.precision, dt.scale),
+        Some(l) => format!(" {l:?}").to_uppercase(),
+        None if d.converted_type() != ConvertedType::NONE => format!(" {}", d.converted_type()),
+        None => String::new(),
+    };
+    format!("{}{logical}", d.physical_type())
+}
+
+/// The conversion from the file column `d` to the declared type `ty`, if
+/// there is one.
+fn conversion(d: &ColumnDescriptor, ty: &Type) -> Option<Conv> {
+    let physical = d.physical_type();
+    let logical = d.logical_type_ref();
+    let converted = d.converted_type();
+    let timestamp = match logical {
+        Some(LogicalType::Timestamp(t)) => Some((
+            match t.unit {
+                TimeUnit::MILLIS => Unit::Millis,
+                TimeUnit::MICROS => Unit::Micros,
+                TimeUnit::NANOS => Unit::Nanos,
+            },
+            t.is_adjusted_to_u_t_c,
+        )),
+        // Legacy annotations, which mean instants.
+        None if converted == ConvertedType::TIMESTAMP_MILLIS => Some((Unit::Millis, true)),
+        None if converted == ConvertedType::TIMESTAMP_MICROS => Some((Unit::Micros, true)),
+        _ => None,
+    };
+    let date = matches!(logical, Some(LogicalType::Date)) || converted == ConvertedType::DATE;
+    // A plain integer: no logical type, or INTEGER.
+    let plain_int = matches!(physical, Physical::INT32 | Physical::INT64)
+        && matches!(logical, None | Some(LogicalType::Integer(_)))
+        && matches!(
+            converted,
+            ConvertedType::NONE
+                | ConvertedType::INT_8
+                | ConvertedType::INT_16
+                | ConvertedType::INT_32
+                | ConvertedType::INT_64
+                | ConvertedType::UINT_8
+                | ConvertedType::UINT_16
+                | ConvertedType::UINT_32
+        );
+    let float = matches!(physical, Physical::FLOAT | Physical::DOUBLE);
+    // Text: BYTE_ARRAY without a logical type, or STRING / ENUM / JSON.
+    let text = physical == Physical::BYTE_ARRAY
+        && matches!(
+            logical,
+            None | Some(LogicalType::String | LogicalType::Enum | LogicalType::Json)
+        )
+        && matches!(
+            converted,
+            ConvertedType::NONE | ConvertedType::UTF8 | ConvertedType::ENUM | ConvertedType::JSON
+        );
+    Some(match ty {
+        Type::Int if plain_int => Conv::Int,
+        Type::Float if plain_int || float => Conv::Float,
+        Type::Bool if physical == Physical::BOOLEAN => Conv::Bool,
+        Type::String if text => Conv::Str,
+        Type::String if plain_int || physical == Physical::BOOLEAN => Conv::TextOf,
+        Type::Timestamp => match timestamp {
+            Some((unit, true)) if physical == Physical::INT64 => Conv::Instant(unit),
+            Some((unit, false)) if physical == Physical::INT64 => Conv::Local(unit),
+            None if date && physical == Physical::INT32 => Conv::Date,
+            None if text => Conv::ParseTimestamp,
+            _ => return None,
+        },
+        Type::Duration if plain_int => Conv::Seconds,
+        Type::Duration if float => Conv::FloatSeconds,
+        Type::Duration if text => Conv::ParseDuration,
+        _ => return None,
+    })
+}
+
+/// Values of one column chunk as decoded: the non-null values, in order.
+enum Raw {
+    I32(Vec<i32>),
+    I64(Vec<i64>),
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+    Bool(Vec<bool>),
+    Bytes(Vec<ByteArray>),
+}
+
+/// Reads `rows` records of a flat column: the non-null values into
+/// `values`, the definition levels into `defs` when the column is optional.
+fn read_rows<T: DataType>(
+    r: &mut ColumnReaderImpl<T>,
+    rows: usize,
+    optional: bool,
+    values: &mut Vec<T::T>,
+    defs: &mut Vec<i16>,
+) -> Result<(), ParquetError> {
+    values.clear();
+    defs.clear();
+    let mut got = 0;
+    while got < rows {
+        let levels = if optional { Some(&mut *defs) } else { None };
+        let (n, _, _) = r.read_records(rows - got, levels, None, values)?;
+        if n == 0 {
+            return Err(ParquetError::General(format!(
+                "the column chunk ends after {got} of its row group's {rows} rows"
+            )));
+        }
+        got += n;
+    }
+    Ok(())
+}
+
+/// One column of a row group, converted: a value (or null) per row.
+enum Chunk<'a> {
+    I64(Vec<i64>),
+    F64(Vec<f64>),
+    Bool(Vec<bool>),
+    Str(Vec<Cow<'a, str>>),
+}
+
+/// A problem with one value of a row group.
+struct Problem {
+    /// Row in the row group.
+    row: usize,
+    /// Index of the column in the file (the leftmost problem of a row wins).
+    leaf: usize,
+    spec: usize,
+    kind: RejectKind,
+    message: String,
+    text: String,
+}
+
+/// The column under construction for one spec.
+enum Values {
+    I64(Vec<i64>),
+    F64(Vec<f64>),
+    Bool(Vec<bool>),
+    Str(Interner),
+}
+
+/// Builds a [`StrVec`], interning each distinct string once (the codes are
+/// in order of first occurrence, as [`crate::column::StrBuilder`] gives).
+///
+/// The table holds each string's hash next to its code, so growing it
+/// never reads the strings again: with a million distinct ids, rehashing
+/// through the dictionary's pointers was most of the load time.
+#[derive(Default)]
+struct Interner {
+    table: hashbrown::HashTable<(u64, u32)>,
+    hasher: foldhash::fast::FixedState,
+    dict: Vec<Arc<str>>,
+    codes: Vec<u32>,
+}
+
+/// Slots of the address cache of a string chunk (a power of two).
+const SEEN: usize = 4096;
+
+impl Interner {
+    /// Appends the code of `s`; returns it.
+    #[inline]
+    fn push(&mut self, s: &str) -> u32 {
+        use std::hash::BuildHasher;
+        // Runs of one value (rows sorted or clustered by it) skip the table.
+        if let Some(&last) = self.codes.last() {
+            if &*self.dict[last as usize] == s {
+                self.codes.push(last);
+                return last;
+            }
+        }
+        let h = self.hasher.hash_one(s);
+        let dict = &mut self.dict;
+        let entry = self.table.entry(
+            h,
+            |&(eh, c)| eh == h && &*dict[c as usize] == s,
+            |&(eh, _)| eh,
+        );
+        let code = match entry {
+            hashbrown::hash_table::Entry::Occupied(e) => e.get().1,
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                let c = dict.len() as u32;
+                dict.push(Arc::from(s));
+                v.insert((h, c));
+                c
+            }
+        };
+        self.codes.push(code);
+        code
+    }
+}
+
+/// A declared column found in the file.
+struct Plan<'a> {
+    spec: &'a ColumnSpec,
+    /// Index of the leaf column in the file.
+    leaf: usize,
+    optional: bool,
+    conv: Conv,
+}
+
+/// The reject text for a long value: at most [`Reject::MAX_TEXT`] bytes.
+fn clip_text(s: &str) -> String {
+    if s.len() <= Reject::MAX_TEXT {
+        return s.to_string();
+    }
+    let mut end = Reject::MAX_TEXT;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+fn read_file(
+    name: &str,
+    path: &Path,
+    specs: &[ColumnSpec],
+    opts: &ReadOptions,
+) -> Result<Loaded, ReadError> {
+    let err = |message: String| file_error(path, message);
+    let col_err = |spec: &ColumnSpec, message: String| ReadError {
+        column: Some(spec.source.clone()),
+        ..err(message)
+    };
+    let file = File::open(path).map_err(|e| err(format!("cannot open file: {e}")))?;
+    let reader = SerializedFileReader::new(file).map_err(|e| ReadError {
+        hint: Some("a .parquet source must be an Apache Parquet file".into()),
+        ..err(format!("not a readable Parquet file: {e}"))
+    })?;
+    let meta = reader.metadata();
+    let schema = meta.file_metadata().schema_descr();
+    let fields = schema.root_schema().get_fields();
+
+    // Find each declared column: a top-level, non-repeated primitive.
+    let mut plans = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let found = fields
+            .iter()
+            .position(|f| f.name() == spec.source)
+            .or_else(|| {
+                let mut it = fields
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, f)| f.name().trim() == spec.source.trim());
+                match (it.next(), it.next()) {
+                    (Some((i, _)), None) => Some(i),
+                    _ => None,
+                }
+            });
+        let Some(field) = found else {
+            return Err(missing_column(name, path, spec, fields));
+        };
+        let fname = fields[field].name();
+        let leaf = schema
+            .columns()
+            .iter()
+            .position(|c| c.path().parts().len() == 1 && c.path().parts()[0] == fname);
+        let leaf = match leaf {
+            Some(l) if schema.column(l).max_rep_level() == 0 => l,
+            _ => {
+                return Err(col_err(
+                    spec,
+                    "is a nested or repeated column; only flat columns are read".into(),
+                ))
+            }
+        };
+        let d = schema.column(leaf);
+        let conv = match &spec.ty {
+            Type::Null | Type::List(_) | Type::Map(_) => {
+                return Err(col_err(
+                    spec,
+                    format!("cannot read a column of type {} from a file", spec.ty),
+                ))
+            }
+            ty => conversion(&d, ty).ok_or_else(|| ReadError {
+                hint: Some(
+                    "write the column with a matching Parquet type, or declare the type it holds"
+                        .into(),
+                ),
+                ..col_err(
+                    spec,
+                    format!(
+                        "the file holds {}, which cannot be read as {}",
+                        describe(&d),
+                        spec.ty
+                    ),
+                )
+            })?,
+        };
+        plans.push(Plan {
+            spec,
+            leaf,
+            optional: d.max_def_level() > 0,
+            conv,
+        });
+    }
+
+    let total = meta.file_metadata().num_rows().max(0) as usize;
+    let mut cols: Vec<(Values, Vec<bool>)> = plans
+        .iter()
+        .map(|p| {
+            let v = match p.spec.ty {
+                Type::Float => Values::F64(Vec::with_capacity(total)),
+                Type::Bool => Values::Bool(Vec::with_capacity(total)),
+                Type::String => Values::Str(Interner {
+                    codes: Vec::with_capacity(total),
+                    ..Interner::default()
+                }),
+                _ => Values::I64(Vec::with_capacity(total)),
+            };
+            (v, Vec::with_capacity(total))
+        })
+        .collect();
+    let mut raws: Vec<Option<Raw>> = plans.iter().map(|_| None).collect();
+    let mut defs: Vec<Vec<i16>> = plans.iter().map(|_| Vec::new()).collect();
+    let mut rejects = Vec::new();
+    let mut read = 0u64;
+    let mut cache = LocalCache::new(opts.tz);
+
+    for g in 0..reader.num_row_groups() {
+        let rg = reader
+            .get_row_group(g)
+            .map_err(|e| err(format!("cannot read row group {}: {e}", g + 1)))?;
+        let rows = rg.metadata().num_rows().max(0) as usize;
+        // Decode the chunks of the declared columns only.
+        for (k, p) in plans.iter().enumerate() {
+            let fail = |e: ParquetError| {
+                col_err(
+                    p.spec,
+                    format!("cannot read the data of row group {}: {e}", g + 1),
+                )
+            };
+            let cr = rg.get_column_reader(p.leaf).map_err(fail)?;
+            let d = &mut defs[k];
+            let raw = &mut raws[k];
+            macro_rules! take {
+                ($variant:ident, $r:expr) => {{
+                    let mut r = $r;
+                    let mut v = match raw.take() {
+                        Some(Raw::$variant(v)) => v,
+                        _ => Vec::with_capacity(rows),
+                    };
+                    read_rows(&mut r, rows, p.optional, &mut v, d).map_err(fail)?;
+                    *raw = Some(Raw::$variant(v));
+                }};
+            }
+            match cr {
+                ColumnReader::Int32ColumnReader(r) => take!(I32, r),
+                ColumnReader::Int64ColumnReader(r) => take!(I64, r),
+                ColumnReader::FloatColumnReader(r) => take!(F32, r),
+                ColumnReader::DoubleColumnReader(r) => take!(F64, r),
+                ColumnReader::BoolColumnReader(r) => take!(Bool, r),
+                ColumnReader::ByteArrayColumnReader(r) => take!(Bytes, r),
+                // `conversion` admits no other physical type.
+                _ => return Err(col_err(p.spec, "unsupported physical type".into())),
+            }
+        }
+        // Convert, collecting the problems of every column.
+        let mut problems = Vec::new();
+        let mut chunks = Vec::with_capacity(plans.len());
+        for (k, p) in plans.iter().enumerate() {
+            let raw = raws[k].as_ref().expect("decoded above");
+            let d = p.optional.then_some(defs[k].as_slice());
+            let mut cx = Convert {
+                path,
+                k,
+                plan: p,
+                opts,
+                problems: &mut problems,
+                cache: &mut cache,
+            };
+            chunks.push(cx.chunk(raw, d, rows)?);
+        }
+        // The rows to leave out: each at its leftmost problem.
+        problems.sort_unstable_by_key(|q| (q.row, q.leaf));
+        problems.dedup_by_key(|q| q.row);
+        let mut keep = vec![true; rows];
+        for q in &problems {
+            keep[q.row] = false;
+        }
+        let all = problems.is_empty();
+        for q in problems {
+            rejects.push(Reject {
+                file: path.to_path_buf(),
+                line: read + q.row as u64 + 1,
+                column: Some(plans[q.spec].spec.source.clone()),
+                kind: q.kind,
+                message: q.message,
+                text: clip_text(&q.text),
+            });
+        }
+        for ((values, valid), (chunk, v)) in cols.iter_mut().zip(chunks) {
+            append(values, valid, chunk, &v, &keep, all);
+        }
+        read += rows as u64;
+    }
+
+    let rejected = rejects.len() as u64;
+    let account = FileAccount {
+        path: path.to_path_buf(),
+        table: name.to_string(),
+        read,
+        accepted: read - rejected,
+        rejected,
+    };
+    let mut columns = IndexMap::with_capacity(specs.len());
+    for (p, (values, valid)) in plans.iter().zip(cols) {
+        let data = match (values, &p.spec.ty) {
+            (Values::I64(v), Type::Timestamp) => Data::Timestamp(v),
+            (Values::I64(v), Type::Duration) => {
+                Data::Duration(v.into_iter().map(|x| x as f64).collect())
+            }
+            (Values::I64(v), _) => Data::Int(v),
+            (Values::F64(v), _) => Data::Float(v),
+            (Values::Bool(v), _) => Data::Bool(v),
+            (Values::Str(b), _) => Data::Str(StrVec {
+                codes: b.codes,
+                dict: Arc::new(b.dict),
+            }),
+        };
+        debug_assert_eq!(valid.len() as u64, account.accepted, "{}", p.spec.name);
+        columns.insert(p.spec.name.clone(), Column::new(data, Some(valid)));
+    }
+    Ok(Loaded {
+        table: Table {
+            name: name.to_string(),
+            len: account.accepted as usize,
+            columns,
+        },
+        account,
+        rejects,
+    })
+}
+
+/// Appends the kept rows of a converted chunk (values under a null are
+/// the column type's zero; strings push `""`, as the CSV reader does).
+fn append(
+    values: &mut Values,
+    valid: &mut Vec<bool>,
+    chunk: Chunk<'_>,
+    v: &[bool],
+    keep: &[bool],
+    all: bool,
+) {
+    fn extend<T: Copy>(out: &mut Vec<T>, xs: &[T], keep: &[bool], all: bool) {
+        if all {
+            out.extend_from_slice(xs);
+        } else {
+            out.extend(xs.iter().zip(keep).filter(|(_, k)| **k).map(|(x, _)| *x));
+        }
+    }
+    match (values, chunk) {
+        (Values::I64(out), Chunk::I64(xs)) => extend(out, &xs, keep, all),
+        (Values::F64(out), Chunk::F64(xs)) => extend(out, &xs, keep, all),
+        (Values::Bool(out), Chunk::Bool(xs)) => extend(out, &xs, keep, all),
+        (Values::Str(b), Chunk::Str(xs)) => {
+            // Every string of the chunk lives until the chunk is dropped, so
+            // within it an address and length identify the text: a value
+            // decoded from a dictionary page points into that page, and
+            // the codes of its entries are found by address.
+            let mut seen = vec![(0usize, 0usize, 0u32); SEEN];
+            for (s, k) in xs.iter().zip(keep) {
+                if !*k {
+                    continue;
+                }
+                let key = (s.as_ptr() as usize, s.len());
+                let slot = &mut seen[(key.0 >> 2 ^ key.1) & (SEEN - 1)];
+                if (slot.0, slot.1) == key && key.0 != 0 {
+                    b.codes.push(slot.2);
+                } else {
+                    let code = b.push(s);
+                    *slot = (key.0, key.1, code);
+                }
+            }
+        }
+        _ => unreachable!("a chunk converted for another column type"),
+    }
+    extend(valid, v, keep, all);
+}
+
+/// Converts the decoded chunk of one column.
+struct Convert<'c, 'p> {
+    path: &'c Path,
+    /// Index of the spec.
+    k: usize,
+    plan: &'c Plan<'p>,
+    opts: &'c ReadOptions,
+    problems: &'c mut Vec<Problem>,
+    cache: &'c mut LocalCache,
+}
+
+impl Convert<'_, '_> {
+    fn problem(&mut self, row: usize, kind: RejectKind, message: String, text: String) {
+        self.problems.push(Problem {
+            row,
+            leaf: self.plan.leaf,
+            spec: self.k,
+            kind,
+            message,
+            text,
+        });
+    }
+
+    /// A null at `row`: a problem when the column is required.
+    fn null(&mut self, row: usize) {
+        if !self.plan.spec.nullable {
+            self.problem(
+                row,
+                RejectKind::MissingValue,
+                "a value is required here (the column is not nullable)".into(),
+                String::new(),
+            );
+        }
+    }
+
+    fn is_null_token(&self, s: &str, trims: bool) -> bool {
+        let t = &self.opts.null_tokens;
+        t.iter().any(|n| n == s) || (trims && t.iter().any(|n| n == s.trim()))
+    }
+
+    /// Maps each row's value (`None` for a null) through `f`, which gives
+    /// the converted value or a problem; a null or a problem stores
+    /// `zero` and is invalid.
+    fn map<'v, T, U: Clone>(
+        &mut self,
+        vals: &'v [T],
+        defs: Option<&[i16]>,
+        rows: usize,
+        zero: U,
+        mut f: impl FnMut(&mut Self, &'v T) -> Result<Option<U>, (RejectKind, String, String)>,
+    ) -> Result<(Vec<U>, Vec<bool>), ReadError> {
+        let mut out = Vec::with_capacity(rows);
+        let mut valid = Vec::with_capacity(rows);
+        let mut it = vals.iter();
+        let max = self.plan.optional as i16;
+        for row in 0..rows {
+            let present = defs.is_none_or(|d| d[row] == max);
+            let got = if present {
+                let Some(x) = it.next() else {
+                    return Err(self.corrupt("fewer values than non-null levels"));
+                };
+                match f(self, x) {
+                    Ok(Some(v)) => Some(v),
+                    // A null token.
+                    Ok(None) => {
+                        self.null(row);
+                        None
+                    }
+                    Err((kind, message, text)) => {
+                        self.problem(row, kind, message, text);
+                        None
+                    }
+                }
+            } else {
+                self.null(row);
+                None
+            };
+            match got {
+                Some(v) => {
+                    out.push(v);
+                    valid.push(true);
+                }
+                None => {
+                    out.push(zero.clone());
+                    valid.push(false);
+                }
+            }
+        }
+        if it.next().is_some() {
+            return Err(self.corrupt("more values than non-null levels"));
+        }
+        Ok((out, valid))
+    }
+
+    fn corrupt(&self, what: &str) -> ReadError {
+        ReadError {
+            file: self.path.to_path_buf(),
+            line: None,
+            column: Some(self.plan.spec.source.clone()),
+            message: format!("corrupt column chunk: {what}"),
+            hint: None,
+        }
+    }
+
+    /// The converted chunk and its validity.
+    fn chunk<'a>(
+        &mut self,
+        raw: &'a Raw,
+        defs: Option<&[i16]>,
+        rows: usize,
+    ) -> Result<(Chunk<'a>, Vec<bool>), ReadError> {
+        let tz = self.opts.tz;
+        let fin = |x: f64| {
+            if x.is_finite() {
+                Ok(Some(x))
+            } else {
+                Err((
+                    RejectKind::InvalidValue,
+                    format!("expected a float, found {x}"),
+                    x.to_string(),
+                ))
+            }
+        };
+        let seconds = |s: i64| {
+            s.checked_mul(MICROS).map(Some).ok_or_else(|| {
+                (
+                    RejectKind::InvalidValue,
+                    format!("duration {s} s is out of range"),
+                    s.to_string(),
+                )
+            })
+        };
+        let float_seconds = |x: f64| {
+            let us = (x * MICROS as f64).round();
+            if us.is_finite() && us.abs() < 9.2e18 {
+                Ok(Some(us as i64))
+            } else {
+                Err((
+                    RejectKind::InvalidValue,
+                    format!("duration {x} s is out of range"),
+                    x.to_string(),
+                ))
+            }
+        };
+        let conv = self.plan.conv;
+        let (chunk, valid) = match (conv, raw) {
+            (Conv::Int, Raw::I64(v)) => {
+                let (o, m) = self.map(v, defs, rows, 0, |_, &x| Ok(Some(x)))?;
+                (Chunk::I64(o), m)
+            }
+            (Conv::Int, Raw::I32(v)) => {
+                let (o, m) = self.map(v, defs, rows, 0, |_, &x| Ok(Some(x as i64)))?;
+                (Chunk::I64(o), m)
+            }
+            (Conv::Float, Raw::F64(v)) => {
+                let (o, m) = self.map(v, defs, rows, 0.0, |_, &x| fin(x))?;
+                (Chunk::F64(o), m)
+            }
+            (Conv::Float, Raw::F32(v)) => {
+                let (o, m) = self.map(v, defs, rows, 0.0, |_, &x| fin(x as f64))?;
+                (Chunk::F64(o), m)
+            }
+            (Conv::Float, Raw::I64(v)) => {
+                let (o, m) = self.map(v, defs, rows, 0.0, |_, &x| Ok(Some(x as f64)))?;
+                (Chunk::F64(o), m)
+            }
+            (Conv::Float, Raw::I32(v)) => {
+                let (o, m) = self.map(v, defs, rows, 0.0, |_, &x| Ok(Some(x as f64)))?;
+                (Chunk::F64(o), m)
+            }
+            (Conv::Bool, Raw::Bool(v)) => {
+                let (o, m) = self.map(v, defs, rows, false, |_, &x| Ok(Some(x)))?;
+                (Chunk::Bool(o), m)
+            }
+            (Conv::Str, Raw::Bytes(v)) => {
+                let (o, m) = self.map(v, defs, rows, Cow::Borrowed(""), |cx, x| {
+                    let s = utf8(x)?;
+                    Ok((!cx.is_null_token(s, false)).then_some(Cow::Borrowed(s)))
+                })?;
+                (Chunk::Str(o), m)
+            }
+            (Conv::TextOf, Raw::I64(v)) => {
+                let (o, m) = self.map(v, defs, rows, Cow::Borrowed(""), |_, x| {
+                    Ok(Some(Cow::Owned(x.to_string())))
+                })?;
+                (Chunk::Str(o), m)
+            }
+            (Conv::TextOf, Raw::I32(v)) => {
+                let (o, m) = self.map(v, defs, rows, Cow::Borrowed(""), |_, x| {
+                    Ok(Some(Cow::Owned(x.to_string())))
+                })?;
+                (Chunk::Str(o), m)
+            }
+            (Conv::TextOf, Raw::Bool(v)) => {
+                let (o, m) = self.map(v, defs, rows, Cow::Borrowed(""), |_, &x| {
+                    Ok(Some(Cow::Borrowed(if x { "true" } else { "false" })))
+                })?;
+                (Chunk::Str(o), m)
+            }
+            (Conv::Instant(unit), Raw::I64(v)) => {
+                let (o, m) = self.map(v, defs, rows, 0, |_, &x| match unit.to_micros(x) {
+                    Some(us) if DateTime::from_timestamp_micros(us).is_some() => Ok(Some(us)),
+                    _ => Err(out_of_range(x, unit)),
+                })?;
+                (Chunk::I64(o), m)
+            }
+            (Conv::Local(unit), Raw::I64(v)) => {
+                let (o, m) = self.map(v, defs, rows, 0, |cx, &x| {
+                    unit.to_micros(x)
+                        .and_then(|us| cx.cache.resolve(us))
+                        .map(Some)
+                        .ok_or_else(|| out_of_range(x, unit))
+                })?;
+                (Chunk::I64(o), m)
+            }
+            (Conv::Date, Raw::I32(v)) => {
+                let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+                let (o, m) = self.map(v, defs, rows, 0, |_, &x| {
+                    epoch
+                        .checked_add_signed(chrono::Duration::days(x as i64))
+                        .map(|d| Some(local_date_start(d, tz)))
+                        .ok_or_else(|| {
+                            (
+                                RejectKind::InvalidValue,
+                                format!("date {x} (days since 1970-01-01) is out of range"),
+                                x.to_string(),
+                            )
+                        })
+                })?;
+                (Chunk::I64(o), m)
+            }
+            (Conv::ParseTimestamp, Raw::Bytes(v)) => {
+                let (o, m) = self.map(v, defs, rows, 0, |cx, x| {
+                    let s = utf8(x)?;
+                    if cx.is_null_token(s, true) {
+                        return Ok(None);
+                    }
+                    parse_timestamp(s, tz)
+                        .map(Some)
+                        .map_err(|m| (RejectKind::InvalidValue, clip_message(m, s), s.into()))
+                })?;
+                (Chunk::I64(o), m)
+            }
+            (Conv::Seconds, Raw::I64(v)) => {
+                let (o, m) = self.map(v, defs, rows, 0, |_, &x| seconds(x))?;
+                (Chunk::I64(o), m)
+            }
+            (Conv::Seconds, Raw::I32(v)) => {
+                let (o, m) = self.map(v, defs, rows, 0, |_, &x| seconds(x as i64))?;
+                (Chunk::I64(o), m)
+            }
+            (Conv::FloatSeconds, Raw::F64(v)) => {
+                let (o, m) = self.map(v, defs, rows, 0, |_, &x| float_seconds(x))?;
+                (Chunk::I64(o), m)
+            }
+            (Conv::FloatSeconds, Raw::F32(v)) => {
+                let (o, m) = self.map(v, defs, rows, 0, |_, &x| float_seconds(x as f64))?;
+                (Chunk::I64(o), m)
+            }
+            (Conv::ParseDuration, Raw::Bytes(v)) => {
+                let (o, m) = self.map(v, defs, rows, 0, |cx, x| {
+                    let s = utf8(x)?;
+                    if cx.is_null_token(s, true) {
+                        return Ok(None);
+                    }
+                    parse_duration(s)
+                        .map(Some)
+                        .map_err(|m| (RejectKind::InvalidValue, clip_message(m, s), s.into()))
+                })?;
+                (Chunk::I64(o), m)
+            }
+            _ => unreachable!("{conv:?} is chosen from the physical type"),
+        };
+        Ok((chunk, valid))
+    }
+}
+
+/// A BYTE_ARRAY value as text, or why not.
+fn utf8(x: &ByteArray) -> Result<&str, (RejectKind, String, String)> {
+    std::str::from_utf8(x.data()).map_err(|_| {
+        (
+            RejectKind::InvalidUtf8,
+            "invalid UTF-8; strings must be UTF-8".to_string(),
+            String::from_utf8_lossy(x.data()).into_owned(),
+        )
+    })
+}
+
+fn out_of_range(x: i64, unit: Unit) -> (RejectKind, String, String) {
+    (
+        RejectKind::InvalidValue,
+        format!("timestamp {x} {} is out of range", unit.name()),
+        x.to_string(),
+    )
+}
+
+/// A parse error whose message quotes a long text whole, shortened.
+fn clip_message(message: String, text: &str) -> String {
+    const MAX: usize = 80;
+    match text.char_indices().nth(MAX) {
+        Some((i, _)) => message.replace(&format!("{text:?}"), &format!("{:?}…", &text[..i])),
+        None => message,
+    }
+}
+
+/// Local wall times (µs) → instants in the project zone, by the rule of
+/// [`resolve_local`], with the UTC offset of each local hour remembered:
+/// a table's timestamps span few distinct hours, and an offset lookup in
+/// the zone's rules costs more than the rest of the conversion.
+struct LocalCache {
+    tz: chrono_tz::Tz,
+    /// Local hour → its offset in µs (local − UTC), or `None` when the
+    /// hour holds a transition (those values are resolved one by one).
+    hours: HashMap<i64, Option<i64>, foldhash::fast::FixedState>,
+}
+
+const HOUR_US: i64 = 3600 * MICROS;
+
+impl LocalCache {
+    fn new(tz: chrono_tz::Tz) -> Self {
+        LocalCache {
+            tz,
+            hours: HashMap::default(),
+        }
+    }
+
+    fn resolve(&mut self, local_us: i64) -> Option<i64> {
+        let h = local_us.div_euclid(HOUR_US);
+        let tz = self.tz;
+        let off = *self.hours.entry(h).or_insert_with(|| {
+            // One offset throughout: the hour's first and last microsecond
+            // each occur once, with the same offset (zones change offset
+            // at most once in an hour).
+            let first = h.checked_mul(HOUR_US)?;
+            let a = single_offset(tz, first)?;
+            let b = single_offset(tz, first.checked_add(HOUR_US - 1)?)?;
+            (a == b).then_some(a)
+        });
+        match off {
+            Some(off) => local_us.checked_sub(off),
+            None => resolve_local(naive(local_us)?, tz),
+        }
+    }
+}
+
+fn naive(us: i64) -> Option<chrono::NaiveDateTime> {
+    DateTime::from_timestamp_micros(us).map(|d| d.naive_utc())
+}
+
+/// The offset (µs, local − UTC) of the local time `us` when it occurs
+/// exactly once in `tz`.
+fn single_offset(tz: chrono_tz::Tz, us: i64) -> Option<i64> {
+    use chrono::{Offset, TimeZone};
+    match tz.from_local_datetime(&naive(us)?) {
+        chrono::LocalResult::Single(d) => Some(d.offset().fix().local_minus_utc() as i64 * MICROS),
+        _ => None,
+    }
+}
+
+/// The error for a declared column the file does not have.
+fn missing_column(
+    table: &str,
+    path: &Path,
+    spec: &ColumnSpec,
+    fields: &[parquet::schema::types::TypePtr],
+) -> ReadError {
+    let mapped = if spec.name != spec.source {
+        format!(" (mapped to `{}`)", spec.name)
+    } else {
+        String::new()
+    };
+    const SHOW: usize = 40;
+    let names: Vec<&str> = fields.iter().map(|f| f.name()).collect();
+    let mut list = names
+        .iter()
+        .take(SHOW)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOW {
+        list.push_str(&format!(", … ({} more)", names.len() - SHOW));
+    }
+    let hint = did_you_mean(&spec.source, names.iter().copied()).map(|h| {
+        format!(
+            "did you mean `{h}`? map it with `{} = \"{h}\"` under [tables.{table}.columns]",
+            spec.name
+        )
+    });
+    ReadError {
+        file: path.to_path_buf(),
+        line: None,
+        column: Some(spec.source.clone()),
+        message: format!("not found{mapped}; the file's columns are: {list}"),
+        hint,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hour cache resolves every local time as `resolve_local` does,
+    /// across DST changes on the hour, on the half hour (Lord Howe) and in
+    /// zones with odd offsets.
+    #[test]
+    fn local_cache_matches_resolve_local() {
+        let zones = [
+            chrono_tz::America::New_York,
+            chrono_tz::Australia::Lord_Howe,
+            chrono_tz::Asia::Kathmandu,
+            chrono_tz::America::Santiago,
+            chrono_tz::Europe::Dublin,
+            chrono_tz::UTC,
+        ];
+        let start = naive(0).unwrap() + chrono::Duration::days(365 * 55);
+        let start = start.and_utc().timestamp_micros();
+        for tz in zones {
+            let mut cache = LocalCache::new(tz);
+            // Every 7 minutes over two years, plus the minute after.
+            let mut us = start;
+            while us < start + 2 * 366 * 24 * HOUR_US {
+                for v in [us, us + 60 * MICROS] {
+                    let want = resolve_local(naive(v).unwrap(), tz);
+                    assert_eq!(cache.resolve(v), want, "{tz} {:?}", naive(v));
+                }
+                us += 7 * 60 * MICROS;
+            }
+        }
+    }
+}
