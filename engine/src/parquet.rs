@@ -316,7 +316,7 @@ enum Values {
 struct Interner {
     table: hashbrown::HashTable<(u64, u32)>,
     hasher: foldhash::fast::FixedState,
-    dict: Vec<Arc<str>>,
+    dict: crate::column::Dict,
     codes: Vec<u32>,
 }
 
@@ -330,7 +330,7 @@ impl Interner {
         use std::hash::BuildHasher;
         // Runs of one value (rows sorted or clustered by it) skip the table.
         if let Some(&last) = self.codes.last() {
-            if &*self.dict[last as usize] == s {
+            if &self.dict[last as usize] == s {
                 self.codes.push(last);
                 return last;
             }
@@ -339,14 +339,14 @@ impl Interner {
         let dict = &mut self.dict;
         let entry = self.table.entry(
             h,
-            |&(eh, c)| eh == h && &*dict[c as usize] == s,
+            |&(eh, c)| eh == h && &dict[c as usize] == s,
             |&(eh, _)| eh,
         );
         let code = match entry {
             hashbrown::hash_table::Entry::Occupied(e) => e.get().1,
             hashbrown::hash_table::Entry::Vacant(v) => {
                 let c = dict.len() as u32;
-                dict.push(Arc::from(s));
+                dict.push(s);
                 v.insert((h, c));
                 c
             }
