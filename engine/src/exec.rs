@@ -19,6 +19,9 @@ use crate::column::{Column, Data, Table};
 use crate::kernels::{self, get, V};
 use crate::plugin::PluginFunction;
 
+/// Child rows per unit of work of an aggregate per parent row.
+const CHILD_CHUNK: usize = 1 << 18;
+
 /// No related row (a child without a parent, a first row without a `prev`).
 pub(crate) const NO_ROW: u32 = u32::MAX;
 
@@ -65,6 +68,8 @@ pub(crate) struct Exec<'a> {
     pub tz: Tz,
     pub data: &'a IndexMap<String, Table>,
     pub plugins: &'a IndexMap<String, PluginFunction>,
+    /// Threads for work inside an evaluation (child aggregates).
+    pub threads: usize,
     /// `(table, relation)` → the parent row of each row.
     parents: Cache<(String, String), Vec<u32>>,
     /// For each row, the row a window reads (`prev`/`next` by a key), by
@@ -130,6 +135,7 @@ impl<'a> Exec<'a> {
             tz,
             data,
             plugins,
+            threads: 1,
             parents: Default::default(),
             windows: Default::default(),
             children: Default::default(),
@@ -555,14 +561,27 @@ impl<'a> Exec<'a> {
             a.fraction,
             parent_len,
         );
-        let filter = a
-            .filter
-            .as_ref()
-            .map(|p| self.eval(p, &frame))
-            .transpose()?;
-        let values = a.arg.as_ref().map(|x| self.eval(x, &frame)).transpose()?;
-        let cells: Vec<u32> = rows.iter().map(|&r| owners[r as usize]).collect();
-        acc.update_batch(&cells, values.as_ref(), filter.as_ref());
+        // Chunks evaluated side by side, accumulated in row order: the same
+        // updates in the same order for any number of threads.
+        let chunks: Vec<&[u32]> = rows.chunks(CHILD_CHUNK).collect();
+        let parts = par_map(chunks.len(), self.threads, |c| {
+            let frame = Frame::Rows {
+                table: &a.table,
+                rows: chunks[c],
+                period,
+            };
+            let filter = a
+                .filter
+                .as_ref()
+                .map(|p| self.eval(p, &frame))
+                .transpose()?;
+            let values = a.arg.as_ref().map(|x| self.eval(x, &frame)).transpose()?;
+            Ok::<_, String>((filter, values))
+        })?;
+        for (chunk, (filter, values)) in chunks.iter().zip(parts) {
+            let cells: Vec<u32> = chunk.iter().map(|&r| owners[r as usize]).collect();
+            acc.update_batch(&cells, values.as_ref(), filter.as_ref());
+        }
         acc.evaluate()
     }
 
@@ -733,6 +752,54 @@ pub(crate) fn dense_ids(c: &Column) -> (Vec<u32>, usize) {
         .collect();
     (ids, index.len())
 }
+
+/// `f(0..n)` on up to `threads` threads, the results in order. On error,
+/// the first error in unit order: units are claimed in order, so every unit
+/// before a failed one has run, whatever the timing.
+pub(crate) fn par_map<T: Send, E: Send>(
+    n: usize,
+    threads: usize,
+    f: impl Fn(usize) -> Result<T, E> + Sync,
+) -> Result<Vec<T>, E> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    if threads <= 1 || n <= 1 {
+        return (0..n).map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let done: Vec<Mutex<Option<Result<T, E>>>> = (0..n).map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..threads.min(n) {
+            // Evaluation recurses over the expression tree: workers get the
+            // large stack the CLI's main thread has.
+            std::thread::Builder::new()
+                .stack_size(WORKER_STACK)
+                .spawn_scoped(s, || loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= n {
+                        break;
+                    }
+                    let r = f(i);
+                    let failed = r.is_err();
+                    *done[i].lock().expect("no panic holding a result") = Some(r);
+                    if failed {
+                        next.fetch_max(n, Ordering::SeqCst);
+                    }
+                })
+                .expect("a worker thread starts");
+        }
+    });
+    let mut out = Vec::with_capacity(n);
+    for d in done {
+        match d.into_inner().expect("no panic holding a result") {
+            Some(r) => out.push(r?),
+            None => unreachable!("a unit after a failed one is never left unreported before it"),
+        }
+    }
+    Ok(out)
+}
+
+/// Stack of a worker thread (address space; only the pages used are memory).
+const WORKER_STACK: usize = 256 << 20;
 
 /// The result type the checker planned for an aggregate.
 pub(crate) fn agg_output(a: &ir::Aggregate) -> Type {

@@ -11,7 +11,7 @@ use kpi_dsl::{codes, Better, CheckedMetric, Diagnostic, Type};
 
 use crate::agg::Accumulator;
 use crate::column::{Column, Data, Table, MICROS};
-use crate::exec::{agg_output, id, uses_period, Exec, Frame, NO_ROW};
+use crate::exec::{agg_output, id, par_map, uses_period, Exec, Frame, NO_ROW};
 use crate::kernels::{get, V};
 use crate::period::PeriodKind;
 use crate::project::{resolve_path, Project};
@@ -217,13 +217,14 @@ impl Project {
             return Err(too_many_rejects(q.max_rejects, accounting));
         }
         let params = &self.schema.params;
-        let exec = Exec::new(
+        let mut exec = Exec::new(
             &self.schema,
             params,
             self.calendar.tz,
             &data,
             &self.plugin_functions,
         );
+        exec.threads = threads;
 
         // Fuse: one pass per (table, axis).
         let mut passes: Vec<Pass<'_>> = Vec::new();
@@ -772,46 +773,6 @@ const NONE: u32 = u32::MAX;
 /// cells. It depends on the query only, never on the number of threads.
 fn chunk_rows(cells: usize) -> usize {
     cells.saturating_mul(8).clamp(1 << 14, 1 << 20)
-}
-
-/// `f(0..n)` on up to `threads` threads, the results in order. On error,
-/// the first error in unit order: units are claimed in order, so every unit
-/// before a failed one has run, whatever the timing.
-fn par_map<T: Send>(
-    n: usize,
-    threads: usize,
-    f: impl Fn(usize) -> Result<T, Error> + Sync,
-) -> Result<Vec<T>, Error> {
-    if threads <= 1 || n <= 1 {
-        return (0..n).map(f).collect();
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let done: Vec<std::sync::Mutex<Option<Result<T, Error>>>> =
-        (0..n).map(|_| std::sync::Mutex::new(None)).collect();
-    std::thread::scope(|s| {
-        for _ in 0..threads.min(n) {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                if i >= n {
-                    break;
-                }
-                let r = f(i);
-                let failed = r.is_err();
-                *done[i].lock().expect("no panic holding a result") = Some(r);
-                if failed {
-                    next.fetch_max(n, std::sync::atomic::Ordering::SeqCst);
-                }
-            });
-        }
-    });
-    let mut out = Vec::with_capacity(n);
-    for d in done {
-        match d.into_inner().expect("no panic holding a result") {
-            Some(r) => out.push(r?),
-            None => unreachable!("a unit after a failed one is never left unreported before it"),
-        }
-    }
-    Ok(out)
 }
 
 /// Folds a unit's accumulators into the pass's: those of the whole-table
