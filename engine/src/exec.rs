@@ -436,13 +436,23 @@ impl<'a> Exec<'a> {
 
     fn compute_window(&self, func: WindowFunc, key: &ir::Expr, table: &str) -> R<Vec<u32>> {
         let t = self.table(table)?;
-        let all: Vec<u32> = (0..t.len as u32).collect();
-        let frame = Frame::Rows {
-            table,
-            rows: &all,
-            period: None,
+        // A key that is a column is read in place; another expression is
+        // evaluated over every row.
+        let evaluated;
+        let keys = match &key.kind {
+            K::Column(c) => self.column(table, c)?,
+            _ => {
+                let all: Vec<u32> = (0..t.len as u32).collect();
+                let frame = Frame::Rows {
+                    table,
+                    rows: &all,
+                    period: None,
+                };
+                evaluated = self.eval(key, &frame)?;
+                &evaluated
+            }
         };
-        let order = self.window_order(key, table, &frame)?;
+        let order = self.window_order(keys, table)?;
         let mut source: Vec<u32> = vec![NO_ROW; t.len];
         for run in order.runs.windows(2) {
             let rows = &order.rows[run[0] as usize..run[1] as usize];
@@ -461,9 +471,8 @@ impl<'a> Exec<'a> {
     /// order). Shared by every window with the same key: a counting sort by
     /// key, then a sort of each key's rows only where they are not already
     /// in time order.
-    fn window_order(&self, key: &ir::Expr, table: &str, frame: &Frame<'_>) -> R<WindowOrder> {
-        let keys = self.eval(key, frame)?;
-        let (ids, distinct) = dense_ids(&keys);
+    fn window_order(&self, keys: &Column, table: &str) -> R<WindowOrder> {
+        let (ids, distinct) = dense_ids(keys);
         let time_col = self.schema.tables[table]
             .time
             .as_ref()
@@ -481,7 +490,7 @@ impl<'a> Exec<'a> {
             }
         };
         let mut starts = vec![0u32; distinct + 1];
-        for &k in &ids {
+        for &k in ids.iter() {
             if k != u32::MAX {
                 starts[k as usize + 1] += 1;
             }
@@ -720,16 +729,19 @@ pub(crate) fn key_ids(c: &Column) -> (Vec<u32>, Arc<crate::column::Dict>) {
 
 /// Each row's value as a dense id (equal values, equal ids; `u32::MAX` for
 /// null), and the number of ids. Strings are their dictionary codes.
-pub(crate) fn dense_ids(c: &Column) -> (Vec<u32>, usize) {
+pub(crate) fn dense_ids(c: &Column) -> (std::borrow::Cow<'_, [u32]>, usize) {
     let valid = |i: usize| c.is_valid(i);
     if let Data::Str(s) = &c.data {
+        if c.valid.is_none() {
+            return (std::borrow::Cow::Borrowed(&s.codes), s.dict.len());
+        }
         let ids = s
             .codes
             .iter()
             .enumerate()
             .map(|(i, &k)| if valid(i) { k } else { u32::MAX })
             .collect();
-        return (ids, s.dict.len());
+        return (std::borrow::Cow::Owned(ids), s.dict.len());
     }
     let bits: Vec<u64> = match &c.data {
         Data::Int(v) | Data::Timestamp(v) => v.iter().map(|&x| x as u64).collect(),
