@@ -17,19 +17,20 @@ enum Key {
     F(u64),
     B(bool),
     S(Arc<str>),
-    /// A string by its code in the dictionary of [`StrKeys::Codes`].
-    Code(u32),
 }
 
 /// How a distinct count keys its strings: by dictionary code while every
-/// string it has seen came from one dictionary (a table column's), by text
-/// once two dictionaries meet. Never both in one state.
+/// string it has seen came from one dictionary (a table column's) — the
+/// codes are collected per cell and counted once sorted, no hashing — and by
+/// text in hash sets once two dictionaries meet. Never both in one state.
 #[derive(Clone, Debug)]
 enum StrKeys {
     Unset,
     Codes(Arc<crate::column::Dict>),
     Text,
 }
+
+type KeySet = HashSet<Key, foldhash::fast::RandomState>;
 
 #[derive(Clone, Debug)]
 enum Slots {
@@ -40,7 +41,9 @@ enum Slots {
     Min(Vec<Option<f64>>, Vec<Option<i64>>),
     Max(Vec<Option<f64>>, Vec<Option<i64>>),
     Values(Vec<Vec<f64>>),
-    Distinct(Vec<HashSet<Key, foldhash::fast::RandomState>>, StrKeys),
+    /// Keys per cell, how strings are keyed, and the codes per cell while
+    /// strings are keyed by code.
+    Distinct(Vec<KeySet>, StrKeys, Vec<Vec<u32>>),
 }
 
 /// The state of one aggregate over `n` cells.
@@ -71,7 +74,11 @@ impl Accumulator {
             AggFunc::Min => Slots::Min(vec![None; n], vec![None; n]),
             AggFunc::Max => Slots::Max(vec![None; n], vec![None; n]),
             AggFunc::Median | AggFunc::Percentile => Slots::Values(vec![Vec::new(); n]),
-            AggFunc::CountDistinct => Slots::Distinct(vec![HashSet::default(); n], StrKeys::Unset),
+            AggFunc::CountDistinct => Slots::Distinct(
+                vec![HashSet::default(); n],
+                StrKeys::Unset,
+                vec![Vec::new(); n],
+            ),
             // The executor calls a plugin aggregate once per batch of rows
             // (`plugin::PluginFunction::call_aggregate`); it keeps no state here.
             AggFunc::Plugin => unreachable!("plugin aggregates are not accumulated"),
@@ -145,9 +152,9 @@ impl Accumulator {
                     vals[cell].push(x);
                 }
             }
-            Slots::Distinct(sets, keys) => {
+            Slots::Distinct(sets, keys, codes) => {
                 if matches!(v, V::S(_)) {
-                    to_text(sets, keys);
+                    to_text(sets, keys, codes);
                 }
                 let key = match v {
                     V::I(x) | V::T(x) => Key::I(x),
@@ -249,16 +256,16 @@ impl Accumulator {
             (Slots::Values(vals), Data::Float(v) | Data::Duration(v)) => {
                 each!(|cell, k| vals[cell].push(v[k]))
             }
-            (Slots::Distinct(sets, keys), Data::Str(v)) => {
+            (Slots::Distinct(sets, keys, codes), Data::Str(v)) => {
                 if matches!(keys, StrKeys::Unset) {
                     *keys = StrKeys::Codes(v.dict.clone());
                 }
                 match keys {
                     StrKeys::Codes(d) if Arc::ptr_eq(d, &v.dict) => {
-                        each!(|cell, k| sets[cell].insert(Key::Code(v.codes[k])))
+                        each!(|cell, k| codes[cell].push(v.codes[k]))
                     }
                     _ => {
-                        to_text(sets, keys);
+                        to_text(sets, keys, codes);
                         each!(|cell, k| sets[cell]
                             .insert(Key::S(Arc::from(&v.dict[v.codes[k] as usize]))))
                     }
@@ -309,7 +316,7 @@ impl Accumulator {
                 .iter_mut()
                 .zip(b)
                 .for_each(|(x, y)| x.extend_from_slice(y)),
-            (Slots::Distinct(a, ka), Slots::Distinct(b, kb)) => {
+            (Slots::Distinct(a, ka, ac), Slots::Distinct(b, kb, bc)) => {
                 let same = match (&*ka, kb) {
                     (StrKeys::Codes(x), StrKeys::Codes(y)) => Arc::ptr_eq(x, y),
                     (_, StrKeys::Unset) => true,
@@ -317,22 +324,28 @@ impl Accumulator {
                     (StrKeys::Text, StrKeys::Text) => true,
                     _ => false,
                 };
-                if same {
-                    if matches!(ka, StrKeys::Unset) {
-                        *ka = kb.clone();
+                if !same {
+                    to_text(a, ka, ac);
+                } else if matches!(ka, StrKeys::Unset) {
+                    *ka = kb.clone();
+                }
+                for (x, y) in a.iter_mut().zip(b) {
+                    x.extend(y.iter().cloned());
+                }
+                match (&*ka, kb) {
+                    // One dictionary: the codes join the codes.
+                    (StrKeys::Codes(_), _) => {
+                        for (x, y) in ac.iter_mut().zip(bc) {
+                            x.extend_from_slice(y);
+                        }
                     }
-                    a.iter_mut()
-                        .zip(b)
-                        .for_each(|(x, y)| x.extend(y.iter().cloned()));
-                } else {
-                    to_text(a, ka);
-                    let text = |k: &Key| match (k, kb) {
-                        (Key::Code(c), StrKeys::Codes(d)) => Key::S(Arc::from(&d[*c as usize])),
-                        (k, _) => k.clone(),
-                    };
-                    a.iter_mut()
-                        .zip(b)
-                        .for_each(|(x, y)| x.extend(y.iter().map(text)));
+                    // Keyed by text: the other side's codes become texts.
+                    (_, StrKeys::Codes(d)) => {
+                        for (x, y) in a.iter_mut().zip(bc) {
+                            x.extend(y.iter().map(|&c| Key::S(Arc::from(&d[c as usize]))));
+                        }
+                    }
+                    _ => {}
                 }
             }
             _ => unreachable!("merging accumulators of different aggregates"),
@@ -381,7 +394,12 @@ impl Accumulator {
                     Some(x) => wrap(x),
                     None => V::Null,
                 },
-                Slots::Distinct(s, _) => V::I(s[c].len() as i64),
+                Slots::Distinct(s, _, codes) => {
+                    let mut k = codes[c].clone();
+                    k.sort_unstable();
+                    k.dedup();
+                    V::I((s[c].len() + k.len()) as i64)
+                }
             };
             b.push(v)?;
         }
@@ -398,24 +416,16 @@ impl Accumulator {
             Slots::SumFloat(v, _) => v.len(),
             Slots::Min(v, _) | Slots::Max(v, _) => v.len(),
             Slots::Values(v) => v.len(),
-            Slots::Distinct(v, _) => v.len(),
+            Slots::Distinct(v, _, _) => v.len(),
         }
     }
 }
 
 /// Turns a distinct state keyed by dictionary codes into one keyed by text.
-fn to_text(sets: &mut [HashSet<Key, foldhash::fast::RandomState>], keys: &mut StrKeys) {
+fn to_text(sets: &mut [KeySet], keys: &mut StrKeys, codes: &mut [Vec<u32>]) {
     if let StrKeys::Codes(d) = &*keys {
-        for set in sets.iter_mut() {
-            if set.iter().any(|k| matches!(k, Key::Code(_))) {
-                *set = set
-                    .drain()
-                    .map(|k| match k {
-                        Key::Code(c) => Key::S(Arc::from(&d[c as usize])),
-                        k => k,
-                    })
-                    .collect();
-            }
+        for (set, codes) in sets.iter_mut().zip(codes.iter_mut()) {
+            set.extend(codes.drain(..).map(|c| Key::S(Arc::from(&d[c as usize]))));
         }
     }
     *keys = StrKeys::Text;
