@@ -289,10 +289,11 @@ impl Project {
                 row_keys.insert(p.table.clone(), k);
             }
         }
-        // The rows each pass reads: computed once to find the groups that
-        // occur, dropped, and computed again when the pass runs, so only
-        // one pass's selection is held at a time (a period per row is 4
-        // bytes a row: 150 MB for 37.6M messages).
+        // The rows each pass reads, first to find the groups that occur. A
+        // period per row (4 bytes a row: 150 MB for 37.6M messages) is
+        // dropped and computed again when its pass runs, so only one is held
+        // at a time; the rows open at each period's instant (an interval
+        // axis: a scan per period, usually few rows) are kept.
         let select_pass = |p: &Pass<'_>| -> Result<Selection, Error> {
             Ok(match p.axis {
                 // Each row's period by one binary search over the period
@@ -320,9 +321,11 @@ impl Project {
                 })?),
             })
         };
+        let mut kept: Vec<Option<Selection>> = Vec::with_capacity(passes.len());
         for p in &passes {
             let rk = &row_keys[&p.table];
-            match select_pass(p)? {
+            let sel = select_pass(p)?;
+            match &sel {
                 Selection::Buckets(bucket) => {
                     for (r, &b) in bucket.iter().enumerate() {
                         if b != NONE {
@@ -336,6 +339,7 @@ impl Project {
                     }
                 }
             }
+            kept.push(matches!(sel, Selection::Lists(_)).then_some(sel));
         }
         if q.by.is_empty() {
             keys.intern(Vec::new());
@@ -346,8 +350,11 @@ impl Project {
 
         // Aggregates: the fused pass.
         let mut agg_values: HashMap<usize, Column> = HashMap::new();
-        for p in &passes {
-            let sel = &select_pass(p)?;
+        for (p, kept) in passes.iter().zip(kept) {
+            let sel = &match kept {
+                Some(sel) => sel,
+                None => select_pass(p)?,
+            };
             let rk = &row_keys[&p.table];
             // Built-in aggregates keep mergeable state per cell; a plugin's
             // aggregate is called once per period with every group's rows.
