@@ -11,25 +11,28 @@ import sys
 # in: the first match names the phase.
 PHASES = [
     ("startup: definitions, type check", r"Project::load_with_plugins|Project::from_toml"),
-    ("load: read_from (CSV -> columns)", r"kpi_engine::read::read_from"),
-    ("compute: relation index (Exec::parents)", r"Exec::parents"),
+    ("load: read_from (files -> columns)", r"kpi_engine::read::read_from"),
+    ("compute: relation index (Exec::parents)", r"Exec::parents|Exec::follow"),
     ("compute: group keys (GroupKeys::for_table)", r"GroupKeys::for_table"),
-    ("compute: period buckets / row selection", r"Exec::select|period::bucket"),
+    ("compute: period of each row / rows open at an instant", r"Exec::select|period::bucket|open_at"),
+    ("compute: prev/next neighbours (Exec::window)", r"Exec::compute_window|Exec::window_order"),
+    ("compute: aggregates per parent row (child_aggregate)", r"child_aggregate"),
     ("compute: expression evaluation (Exec::eval)", r"Exec::eval"),
+    ("compute: accumulation (update_batch, merge)", r"Accumulator::update_batch|Accumulator::merge|Accumulator::evaluate"),
     ("output: render", r"ResultTable::render"),
     ("compute: rest of Project::run", r"Project>::run"),
 ]
 # Inside load, what the innermost engine frames are doing.
 LOAD_PARTS = [
-    ("string dictionary (StrBuilder::push: hashing, rehash, Arc<str>)", r"StrBuilder::push"),
-    ("timestamp parsing (parse_timestamp, chrono, chrono-tz)", r"parse_timestamp|resolve_local|parse_rfc3339|chrono"),
+    ("Parquet pages and values (parquet crate, parquet.rs)", r"parquet::|kpi_engine::parquet"),
+    ("string dictionary (StrBuilder::push)", r"StrBuilder::push"),
+    ("timestamp parsing (time.rs, chrono)", r"parse_timestamp|TimestampParser|resolve_local|parse_rfc3339|chrono"),
     ("other value parsing (parse_text)", r"ColBuilder::parse_text"),
     ("CSV records, UTF-8 checks, trimming, pushing values (csv_core, Reader::csv)", r"csv_core|csv::reader|Reader::csv|Capped|read_byte_record"),
 ]
 EVAL_PARTS = [
-    ("prev/next window (sort per key)", r"sort|Exec::window|key_text"),
-    ("child aggregate (count of messages per ticket)", r"child_aggregate"),
-    ("kernels (binary ops, gather, broadcast)", r"kernels::"),
+    ("typed kernels (fast.rs)", r"kpi_engine::fast::"),
+    ("per-value kernels, gather (kernels.rs)", r"kernels::"),
 ]
 
 
