@@ -125,12 +125,17 @@ impl StrBuilder {
     }
 
     pub fn push(&mut self, s: &str) {
+        self.push_code_of(s);
+    }
+
+    /// Appends the code of `s`; returns it.
+    pub(crate) fn push_code_of(&mut self, s: &str) -> u32 {
         // The previous row's string again.
         if let Some(&last) = self.codes.last() {
             if self.dict[last as usize] == *s {
                 self.codes.push(last);
                 self.last_new = false;
-                return;
+                return last;
             }
         }
         let h32 = self.hasher.hash_one(s) >> 32;
@@ -155,6 +160,15 @@ impl StrBuilder {
             }
         };
         self.codes.push(code);
+        code
+    }
+
+    /// Appends a code [`push`](Self::push) returned earlier (a reader that
+    /// recognises a value it has seen skips the lookup).
+    pub(crate) fn push_code(&mut self, code: u32) {
+        debug_assert!((code as usize) < self.dict.len());
+        self.codes.push(code);
+        self.last_new = false;
     }
 
     /// Takes back the last [`push`](Self::push): its code, and its string

@@ -499,14 +499,7 @@ pub fn gather_opt(c: &Column, idx: &[u32]) -> Column {
         return gather(c, idx);
     }
     let dense: Vec<u32> = idx.iter().map(|&i| if i == NONE { 0 } else { i }).collect();
-    let mut out = gather(c, &dense);
-    let valid: Vec<bool> = idx
-        .iter()
-        .enumerate()
-        .map(|(k, &i)| i != NONE && out.is_valid(k))
-        .collect();
-    out.valid = Some(valid).filter(|v| v.iter().any(|b| !b));
-    out
+    mask_rows(gather(c, &dense), idx, NONE)
 }
 
 /// `c` with the rows where `idx` is `none` made null.

@@ -35,7 +35,6 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::Path;
-use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate};
 use indexmap::IndexMap;
@@ -48,9 +47,10 @@ use parquet::file::reader::FileReader;
 use parquet::file::serialized_reader::SerializedFileReader;
 use parquet::schema::types::ColumnDescriptor;
 
-use crate::column::{Column, Data, StrVec, Table, MICROS};
+use crate::column::{Column, Data, StrBuilder, Table, MICROS};
 use crate::read::{
-    did_you_mean, ColumnSpec, FileAccount, Loaded, ReadError, ReadOptions, Reject, RejectKind,
+    clip_text, did_you_mean, ColumnSpec, FileAccount, Loaded, ReadError, ReadOptions, Reject,
+    RejectKind,
 };
 use crate::time::{local_date_start, parse_duration, parse_timestamp, resolve_local};
 
@@ -303,58 +303,11 @@ enum Values {
     I64(Vec<i64>),
     F64(Vec<f64>),
     Bool(Vec<bool>),
-    Str(Interner),
-}
-
-/// Builds a [`StrVec`], interning each distinct string once (the codes are
-/// in order of first occurrence, as [`crate::column::StrBuilder`] gives).
-///
-/// The table holds each string's hash next to its code, so growing it
-/// never reads the strings again: with a million distinct ids, rehashing
-/// through the dictionary's pointers was most of the load time.
-#[derive(Default)]
-struct Interner {
-    table: hashbrown::HashTable<(u64, u32)>,
-    hasher: foldhash::fast::FixedState,
-    dict: crate::column::Dict,
-    codes: Vec<u32>,
+    Str(StrBuilder),
 }
 
 /// Slots of the address cache of a string chunk (a power of two).
 const SEEN: usize = 4096;
-
-impl Interner {
-    /// Appends the code of `s`; returns it.
-    #[inline]
-    fn push(&mut self, s: &str) -> u32 {
-        use std::hash::BuildHasher;
-        // Runs of one value (rows sorted or clustered by it) skip the table.
-        if let Some(&last) = self.codes.last() {
-            if &self.dict[last as usize] == s {
-                self.codes.push(last);
-                return last;
-            }
-        }
-        let h = self.hasher.hash_one(s);
-        let dict = &mut self.dict;
-        let entry = self.table.entry(
-            h,
-            |&(eh, c)| eh == h && &dict[c as usize] == s,
-            |&(eh, _)| eh,
-        );
-        let code = match entry {
-            hashbrown::hash_table::Entry::Occupied(e) => e.get().1,
-            hashbrown::hash_table::Entry::Vacant(v) => {
-                let c = dict.len() as u32;
-                dict.push(s);
-                v.insert((h, c));
-                c
-            }
-        };
-        self.codes.push(code);
-        code
-    }
-}
 
 /// A declared column found in the file.
 struct Plan<'a> {
@@ -363,18 +316,6 @@ struct Plan<'a> {
     leaf: usize,
     optional: bool,
     conv: Conv,
-}
-
-/// The reject text for a long value: at most [`Reject::MAX_TEXT`] bytes.
-fn clip_text(s: &str) -> String {
-    if s.len() <= Reject::MAX_TEXT {
-        return s.to_string();
-    }
-    let mut end = Reject::MAX_TEXT;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
 }
 
 fn read_file(
@@ -468,10 +409,7 @@ fn read_file(
             let v = match p.spec.ty {
                 Type::Float => Values::F64(Vec::with_capacity(total)),
                 Type::Bool => Values::Bool(Vec::with_capacity(total)),
-                Type::String => Values::Str(Interner {
-                    codes: Vec::with_capacity(total),
-                    ..Interner::default()
-                }),
+                Type::String => Values::Str(StrBuilder::with_capacity(total)),
                 _ => Values::I64(Vec::with_capacity(total)),
             };
             (v, Vec::with_capacity(total))
@@ -579,10 +517,7 @@ fn read_file(
             (Values::I64(v), _) => Data::Int(v),
             (Values::F64(v), _) => Data::Float(v),
             (Values::Bool(v), _) => Data::Bool(v),
-            (Values::Str(b), _) => Data::Str(StrVec {
-                codes: b.codes,
-                dict: Arc::new(b.dict),
-            }),
+            (Values::Str(b), _) => Data::Str(b.finish()),
         };
         debug_assert_eq!(valid.len() as u64, account.accepted, "{}", p.spec.name);
         columns.insert(p.spec.name.clone(), Column::new(data, Some(valid)));
@@ -632,9 +567,9 @@ fn append(
                 let key = (s.as_ptr() as usize, s.len());
                 let slot = &mut seen[(key.0 >> 2 ^ key.1) & (SEEN - 1)];
                 if (slot.0, slot.1) == key && key.0 != 0 {
-                    b.codes.push(slot.2);
+                    b.push_code(slot.2);
                 } else {
-                    let code = b.push(s);
+                    let code = b.push_code_of(s);
                     *slot = (key.0, key.1, code);
                 }
             }

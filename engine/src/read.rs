@@ -843,7 +843,7 @@ fn bytes_text(n: u64) -> String {
 }
 
 /// The offending text kept in a reject: at most [`Reject::MAX_TEXT`] bytes.
-fn clip_text(s: &str) -> String {
+pub(crate) fn clip_text(s: &str) -> String {
     if s.len() <= Reject::MAX_TEXT {
         return s.to_string();
     }

@@ -385,8 +385,8 @@ impl Project {
                 .map(|a| a.plugin.is_none() && !uses_period(a))
                 .collect();
             let empty: Vec<Option<Accumulator>> = accs.clone();
+            let cell = |pi: u32, r: u32| pi * g as u32 + rank[rk[r as usize] as usize];
             if whole.iter().any(|&w| w) {
-                let cell = |pi: u32, r: u32| pi * g as u32 + rank[rk[r as usize] as usize];
                 // Fixed chunks, whatever the number of threads, merged in
                 // chunk order: the same sums in the same order on 1 thread
                 // or on many. A chunk is a range of the table's rows (a
@@ -427,11 +427,8 @@ impl Project {
                         let Some(acc) = part[k].as_mut().filter(|_| whole[k]) else {
                             continue;
                         };
-                        let filter = memo
-                            .eval(&exec, a.filter.as_ref(), &frame)
+                        memo.accumulate(&exec, a, &frame, acc, &cells)
                             .map_err(data_err)?;
-                        let values = memo.eval(&exec, a.arg.as_ref(), &frame).map_err(data_err)?;
-                        acc.update_batch(&cells, values.as_deref(), filter.as_deref());
                     }
                     Ok(part)
                 })?;
@@ -461,10 +458,7 @@ impl Project {
                         rows,
                         period: Some((pi, periods[pi])),
                     };
-                    let cells: Vec<u32> = rows
-                        .iter()
-                        .map(|&r| (pi * g) as u32 + rank[rk[r as usize] as usize])
-                        .collect();
+                    let cells: Vec<u32> = rows.iter().map(|&r| cell(pi as u32, r)).collect();
                     let mut memo = Memo::default();
                     let mut part = empty.clone();
                     let mut plugin_out: Vec<Option<Column>> = vec![None; p.aggs.len()];
@@ -487,11 +481,8 @@ impl Project {
                         if rows.is_empty() {
                             continue;
                         }
-                        let filter = memo
-                            .eval(&exec, a.filter.as_ref(), &frame)
+                        memo.accumulate(&exec, a, &frame, acc, &cells)
                             .map_err(data_err)?;
-                        let values = memo.eval(&exec, a.arg.as_ref(), &frame).map_err(data_err)?;
-                        acc.update_batch(&cells, values.as_deref(), filter.as_deref());
                     }
                     Ok((part, plugin_out))
                 })?;
@@ -831,6 +822,22 @@ impl Memo {
         let c = std::sync::Arc::new(exec.eval(e, frame)?);
         self.done.insert(key, c.clone());
         Ok(Some(c))
+    }
+
+    /// Adds the rows of `frame` to `acc`: row `k` to cell `cells[k]`, where
+    /// the aggregate's filter holds.
+    fn accumulate(
+        &mut self,
+        exec: &Exec<'_>,
+        a: &ir::Aggregate,
+        frame: &Frame<'_>,
+        acc: &mut Accumulator,
+        cells: &[u32],
+    ) -> Result<(), String> {
+        let filter = self.eval(exec, a.filter.as_ref(), frame)?;
+        let values = self.eval(exec, a.arg.as_ref(), frame)?;
+        acc.update_batch(cells, values.as_deref(), filter.as_deref());
+        Ok(())
     }
 }
 
