@@ -62,7 +62,8 @@ def main():
 
     t0 = time.perf_counter()
     load = "load" if a.format == "csv" else "load_parquet"
-    con.execute(sql(load, data=os.path.abspath(a.data), tz=a.tz))
+    con.execute(sql("local_ts", tz=a.tz))
+    con.execute(sql(load, data=os.path.abspath(a.data)))
     times["load"] = time.perf_counter() - t0
 
     from_ts, to_ts = instant(a.start, a.tz), instant(a.end, a.tz)

@@ -1,17 +1,8 @@
 -- Loads the columns the KPI suite reads from the generated CSV files into
 -- DuckDB tables, with every timestamp as an instant (TIMESTAMPTZ).
--- Placeholders filled by duckdb_suite.py: {data} (the data directory), {tz}.
---
--- Naive timestamps are local times in the project zone. DuckDB's ICU maps an
--- ambiguous local time (the repeated autumn hour) to its *second* occurrence;
--- kpi takes the first (docs/language.md, "Periods"), so local_ts moves such a
--- value back by the hour when that hour reads as the same local time. A time
--- in the spring gap is moved forward by the gap by ICU, as kpi does.
-CREATE MACRO local_ts(ts) AS (
-    CASE WHEN timezone('{tz}', timezone('{tz}', ts) - INTERVAL 1 HOUR) = ts
-         THEN timezone('{tz}', ts) - INTERVAL 1 HOUR
-         ELSE timezone('{tz}', ts)
-    END);
+-- Placeholders filled by duckdb_suite.py: {data} (the data directory).
+-- Naive timestamps are local times in the project zone, read through
+-- local_ts (local_ts.sql, run first).
 
 CREATE TABLE tickets AS
 SELECT id,

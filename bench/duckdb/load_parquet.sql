@@ -1,17 +1,13 @@
 -- Loads the columns the KPI suite reads from the generated Parquet files
 -- (`kpi generate --format parquet`) into DuckDB tables, with every timestamp
 -- as an instant (TIMESTAMPTZ): the same tables as load.sql makes from CSV.
--- Placeholders filled by duckdb_suite.py: {data} (the data directory), {tz}.
+-- Placeholders filled by duckdb_suite.py: {data} (the data directory).
 --
 -- The generator writes local wall times as TIMESTAMP(MICROS) not adjusted to
--- UTC, which DuckDB reads as TIMESTAMP; they go through local_ts as in
--- load.sql (an ambiguous time is its first occurrence, as kpi reads it).
--- messages.created_at is adjusted to UTC: DuckDB reads it as TIMESTAMPTZ.
-CREATE MACRO local_ts(ts) AS (
-    CASE WHEN timezone('{tz}', timezone('{tz}', ts) - INTERVAL 1 HOUR) = ts
-         THEN timezone('{tz}', ts) - INTERVAL 1 HOUR
-         ELSE timezone('{tz}', ts)
-    END);
+-- UTC, which DuckDB reads as TIMESTAMP; they go through local_ts
+-- (local_ts.sql, run first: an ambiguous time is its first occurrence, as
+-- kpi reads it). messages.created_at is adjusted to UTC: DuckDB reads it as
+-- TIMESTAMPTZ.
 
 CREATE TABLE tickets AS
 SELECT id,
