@@ -54,6 +54,8 @@
 
 mod array;
 mod macros;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::ffi::c_void;
 

@@ -298,28 +298,9 @@ fn exported_through_the_c_abi() {
     );
 }
 
-/// The rows of a CSV table in the definitions' `[test.tables]` (quoted fields
-/// hold no quotes).
+/// The rows of a CSV table in the definitions' `[test.tables]`.
 fn fixture_rows(table: &str) -> Vec<Vec<String>> {
-    let start = DEFINITIONS
-        .find(&format!("{table} = '''\n"))
-        .expect("table in the definitions")
-        + table.len()
-        + 7;
-    let text = &DEFINITIONS[start..start + DEFINITIONS[start..].find("'''").unwrap()];
-    let split = |line: &str| {
-        let (mut fields, mut field, mut quoted) = (Vec::new(), String::new(), false);
-        for c in line.chars() {
-            match c {
-                '"' => quoted = !quoted,
-                ',' if !quoted => fields.push(std::mem::take(&mut field)),
-                _ => field.push(c),
-            }
-        }
-        fields.push(field);
-        fields
-    };
-    text.lines().skip(1).map(split).collect()
+    kpi_plugin_api::testing::fixture_rows(DEFINITIONS, table)
 }
 
 #[test]
