@@ -63,6 +63,22 @@ pub enum BinOp {
 }
 
 impl BinOp {
+    /// Every operator, loosest-binding first.
+    pub const ALL: [BinOp; 12] = [
+        BinOp::Or,
+        BinOp::And,
+        BinOp::Eq,
+        BinOp::Ne,
+        BinOp::Lt,
+        BinOp::Le,
+        BinOp::Gt,
+        BinOp::Ge,
+        BinOp::Add,
+        BinOp::Sub,
+        BinOp::Mul,
+        BinOp::Div,
+    ];
+
     pub fn symbol(self) -> &'static str {
         match self {
             BinOp::Or => "or",

@@ -126,20 +126,7 @@ fn leaf() -> impl Strategy<Value = Expr> {
 }
 
 fn binop() -> impl Strategy<Value = BinOp> {
-    prop::sample::select(vec![
-        BinOp::Or,
-        BinOp::And,
-        BinOp::Eq,
-        BinOp::Ne,
-        BinOp::Lt,
-        BinOp::Le,
-        BinOp::Gt,
-        BinOp::Ge,
-        BinOp::Add,
-        BinOp::Sub,
-        BinOp::Mul,
-        BinOp::Div,
-    ])
+    prop::sample::select(BinOp::ALL.to_vec())
 }
 
 /// `-x` as the parser builds it: a minus before a positive literal is part

@@ -350,21 +350,6 @@ mod tests {
     use kpi_dsl::Type;
     use proptest::prelude::*;
 
-    const OPS: [BinOp; 12] = [
-        BinOp::Or,
-        BinOp::And,
-        BinOp::Eq,
-        BinOp::Ne,
-        BinOp::Lt,
-        BinOp::Le,
-        BinOp::Gt,
-        BinOp::Ge,
-        BinOp::Add,
-        BinOp::Sub,
-        BinOp::Mul,
-        BinOp::Div,
-    ];
-
     /// A column of type `ty` from small seeds (`None` is null); zeros and
     /// repeats are common so that division by zero and equality happen.
     fn column(ty: &Type, seeds: &[Option<i8>], dict_offset: u8) -> Column {
@@ -437,7 +422,7 @@ mod tests {
             for lt in types() {
                 for rt in types() {
                     let (l, r) = (column(&lt, &ls, 0), column(&rt, &rs, off));
-                    for op in OPS {
+                    for op in BinOp::ALL {
                         let Ok(ty) = kpi_dsl::check::binary_type(op, &lt, &rt) else { continue };
                         let Some(fast) = binary(op, &l, &r) else { continue };
                         let fast = fast.map(|c| (0..c.len()).map(|i| format!("{:?}", get(&c, i))).collect::<Vec<_>>());
