@@ -91,27 +91,7 @@ fn transitions(zone: usize) -> &'static [i64] {
     &ALL.get_or_init(|| {
         ZONES
             .iter()
-            .map(|&tz| {
-                let mut out = Vec::new();
-                let mut t = LO;
-                while t < HI {
-                    let (a, b) = (t, t + DAY);
-                    if offset(tz, a) != offset(tz, b) {
-                        let (mut lo, mut hi) = (a, b);
-                        while hi - lo > 1 {
-                            let mid = lo + (hi - lo) / 2;
-                            if offset(tz, mid) == offset(tz, lo) {
-                                lo = mid;
-                            } else {
-                                hi = mid;
-                            }
-                        }
-                        out.push(hi);
-                    }
-                    t = b;
-                }
-                out
-            })
+            .map(|&tz| transitions_between(tz, LO, HI))
             .collect()
     })[zone]
 }
@@ -442,16 +422,24 @@ proptest! {
     }
 }
 
-/// Transitions of any zone in one year (the scan of [`transitions`]).
+/// Transitions of any zone in one year.
 fn transitions_in_year(tz: Tz, year: i32) -> Vec<i64> {
     let start = NaiveDate::from_ymd_opt(year, 1, 1)
         .expect("date")
         .and_time(NaiveTime::MIN)
         .and_utc()
         .timestamp_micros();
+    transitions_between(tz, start, start + 366 * DAY)
+}
+
+/// Every offset change of `tz` in the days from `from` until `to`, as the
+/// first instant of the new offset: offsets compared a day apart, the change
+/// found by bisection (transitions are months apart in every zone).
+fn transitions_between(tz: Tz, from: i64, to: i64) -> Vec<i64> {
     let mut out = Vec::new();
-    for k in 0..366 {
-        let (a, b) = (start + k * DAY, start + (k + 1) * DAY);
+    let mut t = from;
+    while t < to {
+        let (a, b) = (t, t + DAY);
         if offset(tz, a) != offset(tz, b) {
             let (mut lo, mut hi) = (a, b);
             while hi - lo > 1 {
@@ -464,6 +452,7 @@ fn transitions_in_year(tz: Tz, year: i32) -> Vec<i64> {
             }
             out.push(hi);
         }
+        t = b;
     }
     out
 }
