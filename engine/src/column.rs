@@ -98,14 +98,27 @@ impl StrVec {
 /// the entries alone. Key columns are near-unique (a million distinct ticket
 /// ids), so both matter. A row repeating the previous row's string (a
 /// file sorted by that column) is found without hashing.
+///
+/// Exports are usually in key order, and ids are usually sequential: while
+/// every new string sorts after all the ones before, a string that is
+/// neither the previous row's nor greater than the last one is the first
+/// one out of order, and only then is the index built (from the dictionary
+/// so far). Until that moment a push costs one comparison, and a column
+/// that never leaves the order — ten million ticket ids, or the ticket ids
+/// of the messages of tickets in turn — is interned without a hash table.
 #[derive(Default)]
 pub struct StrBuilder {
+    /// Empty until `indexed`.
     index: HashTable<u64>,
     hasher: foldhash::fast::RandomState,
     dict: Dict,
     codes: Vec<u32>,
     /// Whether the last push added its string to the dictionary.
     last_new: bool,
+    /// Whether the index has not been built yet: the dictionary is in
+    /// strictly increasing order, so a string that sorts after its last
+    /// entry is new.
+    indexed: bool,
 }
 
 /// The hash hashbrown sees for an entry: its stored 32 bits, spread over
@@ -138,6 +151,13 @@ impl StrBuilder {
                 return last;
             }
         }
+        if !self.indexed {
+            let dict = &self.dict;
+            if dict.is_empty() || *s > dict[dict.len() - 1] {
+                return self.push_new(s);
+            }
+            self.build_index();
+        }
         let h32 = self.hasher.hash_one(s) >> 32;
         let dict = &self.dict;
         let entry = self.index.entry(
@@ -151,7 +171,7 @@ impl StrBuilder {
                 *o.get() as u32
             }
             Entry::Vacant(v) => {
-                let code = u32::try_from(self.dict.len())
+                let code = u32::try_from(dict.len())
                     .expect("fewer than 2^32 distinct strings in one column");
                 v.insert(h32 << 32 | code as u64);
                 self.dict.push(s);
@@ -161,6 +181,30 @@ impl StrBuilder {
         };
         self.codes.push(code);
         code
+    }
+
+    /// Appends `s`, which is not in the ordered dictionary yet.
+    fn push_new(&mut self, s: &str) -> u32 {
+        let code = self.next_code();
+        self.dict.push(s);
+        self.codes.push(code);
+        self.last_new = true;
+        code
+    }
+
+    fn next_code(&self) -> u32 {
+        u32::try_from(self.dict.len()).expect("fewer than 2^32 distinct strings in one column")
+    }
+
+    /// Indexes the dictionary so far: from now on, strings are looked up.
+    fn build_index(&mut self) {
+        self.indexed = true;
+        self.index.reserve(self.dict.len(), |&e| spread(e >> 32));
+        for (code, s) in self.dict.iter().enumerate() {
+            let h32 = self.hasher.hash_one(s) >> 32;
+            self.index
+                .insert_unique(spread(h32), h32 << 32 | code as u64, |&e| spread(e >> 32));
+        }
     }
 
     /// Appends a code [`push`](Self::push) returned earlier (a reader that
@@ -179,11 +223,13 @@ impl StrBuilder {
             return;
         };
         if std::mem::take(&mut self.last_new) {
-            let h32 = self.hasher.hash_one(&self.dict[code as usize]) >> 32;
-            self.dict.pop();
-            if let Ok(o) = self.index.find_entry(spread(h32), |&e| e as u32 == code) {
-                o.remove();
+            if self.indexed {
+                let h32 = self.hasher.hash_one(&self.dict[code as usize]) >> 32;
+                if let Ok(o) = self.index.find_entry(spread(h32), |&e| e as u32 == code) {
+                    o.remove();
+                }
             }
+            self.dict.pop();
         }
     }
 
@@ -267,4 +313,89 @@ pub struct Table {
     pub name: String,
     pub len: usize,
     pub columns: IndexMap<String, Column>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A push of a string, or a push taken back.
+    #[derive(Clone, Debug)]
+    enum Op {
+        Push(String),
+        PushThenPop(String),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        // Short strings over a small alphabet: repeats, runs in order and
+        // strings out of order all occur.
+        let s = "[ab]{0,3}";
+        prop_oneof![
+            4 => s.prop_map(Op::Push),
+            1 => s.prop_map(Op::PushThenPop),
+        ]
+    }
+
+    /// Interning by linear search: the first occurrence gets the next code.
+    fn reference(ops: &[Op]) -> (Vec<u32>, Vec<String>) {
+        let (mut codes, mut dict) = (Vec::new(), Vec::<String>::new());
+        for op in ops {
+            if let Op::Push(s) = op {
+                let code = dict.iter().position(|d| d == s).unwrap_or_else(|| {
+                    dict.push(s.clone());
+                    dict.len() - 1
+                });
+                codes.push(code as u32);
+            }
+        }
+        (codes, dict)
+    }
+
+    proptest! {
+        /// Pushes in order (no index), out of order (the index built from
+        /// the dictionary so far), and pushes taken back in either state
+        /// intern exactly like a linear search.
+        #[test]
+        fn builder_interns_like_a_search(ops in prop::collection::vec(op(), 0..60), sorted in any::<bool>()) {
+            let mut ops = ops;
+            if sorted {
+                // A sorted column, as sequential ids are.
+                ops.sort_by(|a, b| {
+                    let key = |o: &Op| match o { Op::Push(s) | Op::PushThenPop(s) => s.clone() };
+                    key(a).cmp(&key(b))
+                });
+            }
+            let mut b = StrBuilder::default();
+            for op in &ops {
+                match op {
+                    Op::Push(s) => b.push(s),
+                    Op::PushThenPop(s) => {
+                        b.push(s);
+                        b.pop();
+                    }
+                }
+            }
+            let v = b.finish();
+            let (codes, dict) = reference(&ops);
+            prop_assert_eq!(&v.codes, &codes);
+            prop_assert_eq!(v.dict.iter().collect::<Vec<_>>(), dict);
+        }
+    }
+
+    #[test]
+    fn the_index_is_built_at_the_first_string_out_of_order() {
+        let mut b = StrBuilder::default();
+        for s in ["t1", "t1", "t2", "t3", "t3"] {
+            b.push(s);
+        }
+        assert!(!b.indexed, "an increasing column needs no index");
+        b.push("t2");
+        assert!(b.indexed);
+        b.push("t0");
+        b.push("t3");
+        let v = b.finish();
+        assert_eq!(v.codes, [0, 0, 1, 2, 2, 1, 3, 2]);
+        assert_eq!(v.dict.iter().collect::<Vec<_>>(), ["t1", "t2", "t3", "t0"]);
+    }
 }
