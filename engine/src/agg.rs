@@ -262,12 +262,11 @@ impl Accumulator {
                 }
                 match keys {
                     StrKeys::Codes(d) if Arc::ptr_eq(d, &v.dict) => {
-                        each!(|cell, k| codes[cell].push(v.codes[k]))
+                        each!(|cell, k| codes[cell].push(v.codes.get(k)))
                     }
                     _ => {
                         to_text(sets, keys, codes);
-                        each!(|cell, k| sets[cell]
-                            .insert(Key::S(Arc::from(&v.dict[v.codes[k] as usize]))))
+                        each!(|cell, k| sets[cell].insert(Key::S(Arc::from(v.get(k)))))
                     }
                 }
             }

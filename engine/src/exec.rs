@@ -700,12 +700,12 @@ impl<'a> Exec<'a> {
 pub(crate) fn key_ids(c: &Column) -> (Vec<u32>, Arc<crate::column::Dict>) {
     if let crate::column::Data::Str(s) = &c.data {
         let ids = match &c.valid {
-            None => s.codes.clone(),
+            None => s.codes.as_u32().into_owned(),
             Some(v) => s
                 .codes
                 .iter()
                 .zip(v)
-                .map(|(&k, &ok)| if ok { k } else { NO_ROW })
+                .map(|(k, &ok)| if ok { k } else { NO_ROW })
                 .collect(),
         };
         return (ids, s.dict.clone());
@@ -722,7 +722,7 @@ pub(crate) fn key_ids(c: &Column) -> (Vec<u32>, Arc<crate::column::Dict>) {
         .codes
         .iter()
         .zip(valid)
-        .map(|(&code, v)| if v { code } else { NO_ROW })
+        .map(|(code, v)| if v { code } else { NO_ROW })
         .collect();
     (ids, s.dict)
 }
@@ -733,13 +733,13 @@ pub(crate) fn dense_ids(c: &Column) -> (std::borrow::Cow<'_, [u32]>, usize) {
     let valid = |i: usize| c.is_valid(i);
     if let Data::Str(s) = &c.data {
         if c.valid.is_none() {
-            return (std::borrow::Cow::Borrowed(&s.codes), s.dict.len());
+            return (s.codes.as_u32(), s.dict.len());
         }
         let ids = s
             .codes
             .iter()
             .enumerate()
-            .map(|(i, &k)| if valid(i) { k } else { u32::MAX })
+            .map(|(i, k)| if valid(i) { k } else { u32::MAX })
             .collect();
         return (std::borrow::Cow::Owned(ids), s.dict.len());
     }

@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 use kpi_dsl::ast::BinOp;
 
-use crate::column::{Column, Data, StrVec};
+use crate::column::{Code, Codes, Column, Data, StrVec};
+use crate::with_codes;
 
 /// Validity of `l op r` for a null-propagating operator: valid where both are.
 fn both_valid(l: &Column, r: &Column) -> Option<Vec<bool>> {
@@ -54,7 +55,7 @@ fn float_cmp(x: f64, y: f64) -> std::cmp::Ordering {
 /// has no such string), so equal strings have equal codes.
 fn codes_in(l: &StrVec, r: &StrVec) -> Vec<u32> {
     if Arc::ptr_eq(&l.dict, &r.dict) {
-        return r.codes.clone();
+        return r.codes.as_u32().into_owned();
     }
     let translate: Vec<u32> = if r.dict.len() <= 4 {
         // A literal or a short list: look each one up directly.
@@ -74,7 +75,7 @@ fn codes_in(l: &StrVec, r: &StrVec) -> Vec<u32> {
             .map(|s| index.get(s).copied().unwrap_or(u32::MAX))
             .collect()
     };
-    r.codes.iter().map(|&c| translate[c as usize]).collect()
+    with_codes!(&r.codes, v => v.iter().map(|&c| translate[c as usize]).collect())
 }
 
 fn finite(v: Vec<f64>, valid: &Option<Vec<bool>>, what: &str) -> Result<Vec<f64>, String> {
@@ -149,11 +150,11 @@ pub fn binary(op: BinOp, l: &Column, r: &Column) -> Option<Result<Column, String
             (Str(a), Str(b)) if matches!(op, BinOp::Eq | BinOp::Ne) => {
                 let rb = codes_in(a, b);
                 let eq = op == BinOp::Eq;
-                a.codes
+                with_codes!(&a.codes, v => v
                     .iter()
                     .zip(&rb)
-                    .map(|(x, y)| (x == y) == eq)
-                    .collect()
+                    .map(|(&x, &y)| (x.wide() == y) == eq)
+                    .collect())
             }
             _ => return None,
         };
@@ -305,7 +306,7 @@ fn logic(
 /// A column of `n` copies of one string: one dictionary entry.
 pub fn broadcast_str(s: &str, n: usize) -> Data {
     Data::Str(StrVec {
-        codes: vec![0; n],
+        codes: Codes::zeros(n),
         dict: Arc::new(std::iter::once(s).collect()),
     })
 }
@@ -326,7 +327,7 @@ pub fn in_strings(c: &Column, list: &[kpi_dsl::ir::Value], negated: bool) -> Opt
         .iter()
         .map(|d| items.contains(&d) != negated)
         .collect();
-    let out = s.codes.iter().map(|&k| member[k as usize]).collect();
+    let out = with_codes!(&s.codes, v => v.iter().map(|&k| member[k as usize]).collect());
     Some(Column::new(Data::Bool(out), c.valid.clone()))
 }
 
@@ -352,7 +353,8 @@ mod tests {
 
     /// A column of type `ty` from small seeds (`None` is null); zeros and
     /// repeats are common so that division by zero and equality happen.
-    fn column(ty: &Type, seeds: &[Option<i8>], dict_offset: u8) -> Column {
+    /// Strings are coded in one, two or four bytes by `width` (0, 1, 2).
+    fn column(ty: &Type, seeds: &[Option<i8>], dict_offset: u8, width: u8) -> Column {
         let mut valid = Vec::new();
         let data = match ty {
             Type::Int => Data::Int(seeds.iter().map(|s| s.unwrap_or(0) as i64 % 4).collect()),
@@ -381,7 +383,12 @@ mod tests {
                     b.push(&format!("s{}", seed.unwrap_or(0).rem_euclid(3)));
                 }
                 let mut s = b.finish();
-                s.codes.drain(..dict_offset as usize);
+                let rest: Vec<u32> = s.codes.iter().skip(dict_offset as usize).collect();
+                s.codes = match width {
+                    0 => Codes::U8(rest.iter().map(|&c| c as u8).collect()),
+                    1 => Codes::U16(rest.iter().map(|&c| c as u16).collect()),
+                    _ => Codes::U32(rest),
+                };
                 Data::Str(s)
             }
         };
@@ -417,11 +424,12 @@ mod tests {
         fn fast_equals_reference(
             seeds in proptest::collection::vec((any::<Option<i8>>(), any::<Option<i8>>()), 0..40),
             off in 0u8..3,
+            (lw, rw) in (0u8..3, 0u8..3),
         ) {
             let (ls, rs): (Vec<_>, Vec<_>) = seeds.into_iter().unzip();
             for lt in types() {
                 for rt in types() {
-                    let (l, r) = (column(&lt, &ls, 0), column(&rt, &rs, off));
+                    let (l, r) = (column(&lt, &ls, 0, lw), column(&rt, &rs, off, rw));
                     for op in BinOp::ALL {
                         let Ok(ty) = kpi_dsl::check::binary_type(op, &lt, &rt) else { continue };
                         let Some(fast) = binary(op, &l, &r) else { continue };

@@ -481,7 +481,7 @@ pub fn gather(c: &Column, idx: &[u32]) -> Column {
         Data::Timestamp(v) => Data::Timestamp(idx.iter().map(|&i| v[i as usize]).collect()),
         Data::Duration(v) => Data::Duration(idx.iter().map(|&i| v[i as usize]).collect()),
         Data::Str(s) => Data::Str(crate::column::StrVec {
-            codes: idx.iter().map(|&i| s.codes[i as usize]).collect(),
+            codes: s.codes.gather(idx),
             dict: s.dict.clone(),
         }),
     };

@@ -1343,7 +1343,7 @@ mod tests {
             unreachable!()
         };
         assert_eq!(ch.dict.len(), 3, "email, chat and the null placeholder");
-        assert_eq!(ch.codes[0], ch.codes[2]);
+        assert_eq!(ch.codes.get(0), ch.codes.get(2));
         let esc = &t.columns["escalated"];
         assert!(esc.valid.is_none());
         let Data::Bool(b) = &esc.data else {
