@@ -79,13 +79,6 @@ pub(crate) struct Exec<'a> {
     children: Cache<ChildKey, Column>,
 }
 
-/// Rows grouped by window key: key `k`'s rows, in time order, are
-/// `rows[runs[k]..runs[k + 1]]`.
-pub(crate) struct WindowOrder {
-    rows: Vec<u32>,
-    runs: Vec<u32>,
-}
-
 /// Values computed once per run and shared by every thread: the first
 /// thread to ask computes (others asking for the same key wait for it);
 /// errors are kept too, so every asker sees the same one.
@@ -452,26 +445,6 @@ impl<'a> Exec<'a> {
                 &evaluated
             }
         };
-        let order = self.window_order(keys, table)?;
-        let mut source: Vec<u32> = vec![NO_ROW; t.len];
-        for run in order.runs.windows(2) {
-            let rows = &order.rows[run[0] as usize..run[1] as usize];
-            for w in rows.windows(2) {
-                match func {
-                    WindowFunc::Prev => source[w[1] as usize] = w[0],
-                    WindowFunc::Next => source[w[0] as usize] = w[1],
-                }
-            }
-        }
-        Ok(source)
-    }
-
-    /// The rows of `table` with a non-null `key`, grouped by key and ordered
-    /// by the table's time column within each key (nulls first, ties by row
-    /// order). Shared by every window with the same key: a counting sort by
-    /// key, then a sort of each key's rows only where they are not already
-    /// in time order.
-    fn window_order(&self, keys: &Column, table: &str) -> R<WindowOrder> {
         let (ids, distinct) = dense_ids(keys);
         let time_col = self.schema.tables[table]
             .time
@@ -489,30 +462,9 @@ impl<'a> Exec<'a> {
                 i64::MIN
             }
         };
-        let mut starts = vec![0u32; distinct + 1];
-        for &k in ids.iter() {
-            if k != u32::MAX {
-                starts[k as usize + 1] += 1;
-            }
-        }
-        for i in 1..starts.len() {
-            starts[i] += starts[i - 1];
-        }
-        let runs = starts.clone();
-        let mut rows = vec![0u32; starts[distinct] as usize];
-        for (r, &k) in ids.iter().enumerate() {
-            if k != u32::MAX {
-                rows[starts[k as usize] as usize] = r as u32;
-                starts[k as usize] += 1;
-            }
-        }
-        for run in runs.windows(2) {
-            let part = &mut rows[run[0] as usize..run[1] as usize];
-            if part.windows(2).any(|w| at(w[0]) > at(w[1])) {
-                part.sort_by_key(|&r| at(r));
-            }
-        }
-        Ok(WindowOrder { rows, runs })
+        let prev = matches!(func, WindowFunc::Prev);
+        Ok(neighbours_in_row_order(&ids, distinct, at, prev)
+            .unwrap_or_else(|| neighbours_sorted(&ids, distinct, at, prev)))
     }
 
     /// An aggregate over child rows, one value per row of the parent table.
@@ -854,5 +806,134 @@ fn value_v(v: &ir::Value) -> V<'_> {
         ir::Value::Bool(b) => V::B(*b),
         ir::Value::Str(s) => V::S(s),
         ir::Value::Duration(d) => V::D(*d as f64),
+    }
+}
+
+/// Each row's neighbour among the rows of its key (`ids`, dense below
+/// `distinct`; `u32::MAX` is no key) in time order (`at`), ties in row
+/// order: the row before it with `prev`, after it otherwise; [`NO_ROW`]
+/// for none. One pass with the last row seen of each key — `None` as soon
+/// as a key's rows are not in time order in the table (then
+/// [`neighbours_sorted`] orders them). Exports are usually in time order,
+/// and this needs a vector per key rather than a sorted copy of the rows.
+fn neighbours_in_row_order(
+    ids: &[u32],
+    distinct: usize,
+    at: impl Fn(u32) -> i64,
+    prev: bool,
+) -> Option<Vec<u32>> {
+    let mut source = vec![NO_ROW; ids.len()];
+    let mut last = vec![NO_ROW; distinct];
+    for (r, &k) in ids.iter().enumerate() {
+        if k == u32::MAX {
+            continue;
+        }
+        let r = r as u32;
+        let p = std::mem::replace(&mut last[k as usize], r);
+        if p == NO_ROW {
+            continue;
+        }
+        if at(p) > at(r) {
+            return None;
+        }
+        if prev {
+            source[r as usize] = p;
+        } else {
+            source[p as usize] = r;
+        }
+    }
+    Some(source)
+}
+
+/// [`neighbours_in_row_order`] for rows in any order: a counting sort by
+/// key, then a sort of each key's rows only where they are not already in
+/// time order.
+fn neighbours_sorted(
+    ids: &[u32],
+    distinct: usize,
+    at: impl Fn(u32) -> i64,
+    prev: bool,
+) -> Vec<u32> {
+    let mut starts = vec![0u32; distinct + 1];
+    for &k in ids {
+        if k != u32::MAX {
+            starts[k as usize + 1] += 1;
+        }
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    let runs = starts.clone();
+    let mut rows = vec![0u32; starts[distinct] as usize];
+    for (r, &k) in ids.iter().enumerate() {
+        if k != u32::MAX {
+            rows[starts[k as usize] as usize] = r as u32;
+            starts[k as usize] += 1;
+        }
+    }
+    drop(starts);
+    let mut source = vec![NO_ROW; ids.len()];
+    for run in runs.windows(2) {
+        let part = &mut rows[run[0] as usize..run[1] as usize];
+        if part.windows(2).any(|w| at(w[0]) > at(w[1])) {
+            part.sort_by_key(|&r| at(r));
+        }
+        for w in part.windows(2) {
+            if prev {
+                source[w[1] as usize] = w[0];
+            } else {
+                source[w[0] as usize] = w[1];
+            }
+        }
+    }
+    source
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Neighbours by their definition: the rows of the same key ordered by
+    /// (time, row).
+    fn by_definition(ids: &[u32], times: &[i64], prev: bool) -> Vec<u32> {
+        (0..ids.len())
+            .map(|r| {
+                if ids[r] == u32::MAX {
+                    return NO_ROW;
+                }
+                let mut same: Vec<usize> = (0..ids.len()).filter(|&q| ids[q] == ids[r]).collect();
+                same.sort_by_key(|&q| (times[q], q));
+                let i = same.iter().position(|&q| q == r).unwrap();
+                let n = if prev { i.checked_sub(1) } else { Some(i + 1) };
+                n.and_then(|n| same.get(n)).map_or(NO_ROW, |&q| q as u32)
+            })
+            .collect()
+    }
+
+    proptest! {
+        /// Both ways of finding neighbours agree with the definition, on
+        /// rows in time order (the one-pass way answers) and not.
+        #[test]
+        fn neighbours_follow_the_definition(
+            rows in prop::collection::vec((prop::option::of(0u32..4), -3i64..4), 0..30),
+            in_order in any::<bool>(),
+            prev in any::<bool>(),
+        ) {
+            let mut rows = rows;
+            if in_order {
+                rows.sort_by_key(|r| r.1);
+            }
+            let ids: Vec<u32> = rows.iter().map(|r| r.0.unwrap_or(u32::MAX)).collect();
+            // -3 stands for a null time, which sorts first.
+            let times: Vec<i64> = rows.iter().map(|r| if r.1 == -3 { i64::MIN } else { r.1 }).collect();
+            let at = |r: u32| times[r as usize];
+            let want = by_definition(&ids, &times, prev);
+            prop_assert_eq!(&neighbours_sorted(&ids, 4, at, prev), &want);
+            match neighbours_in_row_order(&ids, 4, at, prev) {
+                Some(got) => prop_assert_eq!(&got, &want),
+                None => prop_assert!(!in_order, "rows in time order are answered in one pass"),
+            }
+        }
     }
 }
