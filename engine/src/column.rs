@@ -270,6 +270,55 @@ impl PartialEq<Vec<u32>> for Codes {
     }
 }
 
+/// `child`'s strings coded in `parent`'s dictionary, sharing it — when
+/// every string of a valid row is in it (`None` otherwise). A relation's
+/// key column (`messages.ticket_id`) then holds no copy of the ids its
+/// parent key (`tickets.id`) already holds, and the relation matches codes
+/// without comparing text. Rows under a null get code 0.
+pub fn recode_into(child: &StrVec, valid: Option<&[bool]>, parent: &StrVec) -> Option<StrVec> {
+    if Arc::ptr_eq(&child.dict, &parent.dict) {
+        return Some(child.clone());
+    }
+    let (cd, pd) = (&child.dict, &parent.dict);
+    if pd.is_empty() {
+        return None;
+    }
+    // Exports in key order give the child's distinct strings in the
+    // parent's order: a cursor over the parent finds most of them, and a
+    // hash index is built only if one is missed.
+    let mut index: Option<foldhash::HashMap<&str, u32>> = None;
+    let mut cursor = 0;
+    let translate: Vec<u32> = cd
+        .iter()
+        .map(|s| {
+            while cursor < pd.len() && pd.get(cursor) != s && pd.get(cursor) < s {
+                cursor += 1;
+            }
+            if cursor < pd.len() && pd.get(cursor) == s {
+                return cursor as u32;
+            }
+            index
+                .get_or_insert_with(|| pd.iter().enumerate().map(|(i, t)| (t, i as u32)).collect())
+                .get(s)
+                .copied()
+                .unwrap_or(u32::MAX)
+        })
+        .collect();
+    let mut codes = Vec::with_capacity(child.codes.len());
+    for (i, c) in child.codes.iter().enumerate() {
+        let ok = valid.is_none_or(|v| v[i]);
+        match translate[c as usize] {
+            u32::MAX if ok => return None,
+            u32::MAX => codes.push(0),
+            p => codes.push(if ok { p } else { 0 }),
+        }
+    }
+    Some(StrVec {
+        codes: Codes::narrow(codes, pd.len()),
+        dict: pd.clone(),
+    })
+}
+
 /// Builds a [`StrVec`], interning each distinct string once.
 ///
 /// The index is a hash table of `u64` entries, each the code of a distinct
@@ -611,6 +660,37 @@ mod tests {
             );
             assert_eq!(v.get(codes.len() - 1), "v1");
         }
+    }
+
+    fn strs(xs: &[&str]) -> StrVec {
+        let mut b = StrBuilder::default();
+        xs.iter().for_each(|x| b.push(x));
+        b.finish()
+    }
+
+    #[test]
+    fn a_key_column_shares_its_parents_dictionary_when_every_key_is_there() {
+        let parent = strs(&["t1", "t2", "t3", "t4"]);
+        let texts = |v: &StrVec| {
+            (0..v.codes.len())
+                .map(|i| v.get(i).to_string())
+                .collect::<Vec<_>>()
+        };
+        // In the parent's order, with gaps; out of order; repeated.
+        for child in [&["t1", "t1", "t3", "t4"][..], &["t4", "t2", "t4", "t1"]] {
+            let c = strs(child);
+            let shared = recode_into(&c, None, &parent).expect("every key is a parent key");
+            assert!(Arc::ptr_eq(&shared.dict, &parent.dict));
+            assert_eq!(texts(&shared), child);
+        }
+        // A key the parent lacks, on a valid row: the column keeps its own.
+        let orphan = strs(&["t1", "t9"]);
+        assert!(recode_into(&orphan, None, &parent).is_none());
+        assert!(recode_into(&orphan, Some(&[true, true]), &parent).is_none());
+        // Under a null it does not count (nulls read code 0).
+        let shared = recode_into(&orphan, Some(&[true, false]), &parent).unwrap();
+        assert_eq!(shared.codes, [0, 0]);
+        assert!(recode_into(&orphan, None, &strs(&[])).is_none());
     }
 
     #[test]

@@ -179,11 +179,14 @@ impl<'a> Exec<'a> {
         // build a hash index of the parent keys only for those that miss.
         let (child_ids, child_texts) = key_ids(self.column(table, &rel.column)?);
         let mut by_text: Option<foldhash::HashMap<&str, u32>> = None;
+        // A key column coded in its parent's dictionary (`recode_into`).
+        let shared = Arc::ptr_eq(&parent_texts, &child_texts);
         let translate: Vec<u32> = child_texts
             .iter()
             .enumerate()
             .map(|(i, t)| {
                 let p = match (i < parent_texts.len()).then(|| parent_texts.get(i)) {
+                    _ if shared => Some(i as u32),
                     Some(same) if same == t => Some(i as u32),
                     _ => by_text
                         .get_or_insert_with(|| {

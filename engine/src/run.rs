@@ -679,6 +679,7 @@ impl Project {
             }
             out.insert(t.clone(), concat(t, parts, &specs));
         }
+        share_key_dictionaries(&self.schema, &mut out);
         Ok((out, accounting))
     }
 
@@ -1117,6 +1118,34 @@ fn concat_columns(ty: &Type, parts: &[&Column]) -> Result<Column, String> {
         }
     }
     Ok(b.finish())
+}
+
+/// Codes each relation's key column in its parent key's dictionary where
+/// every key is there ([`crate::column::recode_into`]): one copy of the
+/// ids in memory, and relations matched by code.
+fn share_key_dictionaries(schema: &kpi_dsl::schema::Schema, tables: &mut IndexMap<String, Table>) {
+    for (t, ts) in &schema.tables {
+        for rel in ts.relations.values() {
+            let shared = {
+                let col = |table: &str, name: &str| tables.get(table)?.columns.get(name);
+                let (Some(child), Some(parent)) = (col(t, &rel.column), col(&rel.table, &rel.key))
+                else {
+                    continue;
+                };
+                let (Data::Str(ck), Data::Str(pk)) = (&child.data, &parent.data) else {
+                    continue;
+                };
+                crate::column::recode_into(ck, child.valid.as_deref(), pk)
+            };
+            if let Some(shared) = shared {
+                let child = tables
+                    .get_mut(t)
+                    .and_then(|c| c.columns.get_mut(&rel.column))
+                    .expect("found above");
+                child.data = Data::Str(shared);
+            }
+        }
+    }
 }
 
 /// Joins the tables read from several files of one source.
