@@ -128,7 +128,9 @@ def main():
                 unpivot += (f" UNION ALL SELECT strftime(p, '%Y-%m'), coalesce(agent, ''), '{m}', value "
                             f"FROM r_{m} WHERE p >= {to_ts}")
         con.execute(f"COPY ({unpivot}) TO '{os.path.abspath(a.out)}' (HEADER, FORMAT csv)")
-    times["rows"] = con.execute("SELECT count(*) FROM result").fetchone()[0] * len(metrics)
+    times["rows"] = con.execute("SELECT count(*) FROM result").fetchone()[0] * len(metrics) + sum(
+        con.execute(f"SELECT count(*) FROM r_{m} WHERE p >= {to_ts}").fetchone()[0]
+        for m in metrics if m in SERIES)
     times["version"] = duckdb.__version__
     print(json.dumps(times))
 
