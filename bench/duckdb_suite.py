@@ -110,7 +110,7 @@ def main():
     )
     con.execute(
         f"""CREATE TEMP TABLE result AS
-            WITH g AS (SELECT p, agent FROM periods CROSS JOIN ({agents}) a)
+            WITH g AS (SELECT p, agent FROM periods CROSS JOIN (SELECT DISTINCT agent FROM ({agents})) a)
             SELECT g.p, g.agent, {cols} FROM g {joins}"""
     )
     times["grid"] = time.perf_counter() - t
