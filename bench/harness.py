@@ -12,6 +12,12 @@ several threads); compute = from the last read_from return to render; the
 rest of the wall time is start-up, definitions and writing the output. Where
 uprobes cannot be set (no perf, not root, symbols renamed), only the wall
 time is reported for kpi.
+
+With --full-sql, DuckDB also runs the full built-in suite (duckdb_suite.py
+--full: bench/duckdb/<metric>.sql for every KPI of suite.FULL) after kpi's
+full-suite run in each repetition; its values are checked against kpi's
+full-suite output and its times are shown next to kpi's in the full-suite
+table.
 """
 
 import argparse
@@ -172,13 +178,13 @@ def run_kpi(metrics, data, probes, out_csv, threads=1):
     return r
 
 
-def run_peer(script, data_dir, project, threads, out_csv, fmt, metrics=()):
+def run_peer(script, data_dir, project, threads, out_csv, fmt, metrics=(), extra=()):
     env = dict(os.environ, POLARS_MAX_THREADS=str(threads))
     cmd = [PY, os.path.join(HERE, script), "--data", data_dir, "--tz", project["tz"],
            "--from", project["from"], "--to", project["to"], "--out", out_csv, "--format", fmt]
     if script.startswith("duckdb"):
         cmd += ["--threads", str(threads)]
-    r = timed(cmd + list(metrics), env=env)
+    r = timed(cmd + list(extra) + list(metrics), env=env)
     r.update(json.loads(r["stdout"].strip().splitlines()[-1]))
     return r
 
@@ -226,6 +232,20 @@ def compare(k, p, name):
     res["ok"] = res["n_only_kpi"] == 0 and res["n_only_peer"] == 0 and all(
         m["bad"] == 0 for m in res["metrics"].values())
     return res
+
+
+def agreement_line(comparisons):
+    parts = []
+    for c in comparisons:
+        if c["ok"]:
+            worst = max((m["max_rel"] for m in c["metrics"].values()), default=0.0)
+            parts.append(f"kpi and {c['peer']} agree on all {sum(m['cells'] for m in c['metrics'].values())} "
+                         f"values of {len(c['metrics'])} KPIs (largest relative difference {worst:.1e})")
+        else:
+            bad = {mn: m["bad"] for mn, m in c["metrics"].items() if m["bad"]}
+            parts.append(f"kpi and {c['peer']} DISAGREE: {bad}, cells only in kpi {c['n_only_kpi']}, "
+                         f"only in {c['peer']} {c['n_only_peer']}")
+    return "; ".join(parts) + "." if parts else "peers not run."
 
 
 # ---------------------------------------------------------------- report
@@ -346,7 +366,29 @@ def render(ctx):
         L.append("")
         L.append(ctx["single_check"])
         L.append("")
-    if ctx.get("full"):
+    if ctx.get("full") and ctx.get("full_duckdb"):
+        L.append(f"**Full built-in suite** (`kpi run --by agent --period month`: "
+                 f"{ctx['full_n']} KPIs over every table with agent; skipped: {ctx['full_skipped']}; "
+                 "DuckDB: `duckdb_suite.py --full`, bench/duckdb/<metric>.sql for each of them):")
+        L.append("")
+        L.append("| engine | load (s) | compute (s) | load + compute (s) | process wall (s) | process CPU (s) | peak RSS (MiB) |")
+        L.append("|---|--:|--:|--:|--:|--:|--:|")
+        rows = {}
+        for name, runs in (("kpi", ctx["full"]), ("DuckDB", ctx["full_duckdb"])):
+            ld, cp = med(runs, "load"), med(runs, "compute")
+            tot = med([{"t": r["load"] + r["compute"]} for r in runs if r.get("load") is not None], "t")
+            rows[name] = (ld, cp, tot, med(runs, "wall"), med(runs, "cpu"), med(runs, "rss"))
+            sp = span(runs, "compute")
+            spt = f" ({sp[0]:.2f}–{sp[1]:.2f})" if sp and len(runs) > 1 else ""
+            L.append(f"| {name} | {f(ld)} | {f(cp)}{spt} | {f(tot)} | {f(rows[name][3])} | {f(rows[name][4])} "
+                     f"| {f(rows[name][5], 0)} |")
+        k, p = rows["kpi"], rows["DuckDB"]
+        L.append(f"| kpi ÷ DuckDB | {ratio(k[0], p[0])} | {ratio(k[1], p[1])} | {ratio(k[2], p[2])} "
+                 f"| {ratio(k[3], p[3])} | {ratio(k[4], p[4])} | {ratio(k[5], p[5])} |")
+        L.append("")
+        L.append("**Full-suite agreement** (relative tolerance 1e-9, nulls must match): " + ctx["full_agreement_line"])
+        L.append("")
+    elif ctx.get("full"):
         runs = ctx["full"]
         L.append(f"**Full built-in suite, kpi alone** (`kpi run --by agent --period month`: "
                  f"{ctx['full_n']} KPIs over every table with agent; skipped: {ctx['full_skipped']}):")
@@ -409,6 +451,9 @@ def main():
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--no-single", action="store_true", help="skip the one-KPI-at-a-time runs")
     ap.add_argument("--no-full", action="store_true", help="skip the full built-in suite")
+    ap.add_argument("--full-sql", action="store_true",
+                    help="run DuckDB on the full built-in suite too (duckdb_suite.py --full), "
+                         "check it against kpi's full-suite output and show its times")
     ap.add_argument("--md", default=os.path.join(ROOT, "BENCHMARKS.md"))
     ap.add_argument("--no-md", action="store_true", help="print the table, leave BENCHMARKS.md alone")
     ap.add_argument("--keep", help="directory for the engines' result files (default: a temporary one)")
@@ -428,7 +473,9 @@ def main():
     if not probes.ok:
         log(f"note: no load/compute split for kpi: {probes.why}")
     la = []
-    ctx = {"kpi": [], "duckdb": [], "polars": [], "single": {}, "full": [], "par": [], "full_par": []}
+    ctx = {"kpi": [], "duckdb": [], "polars": [], "single": {}, "full": [], "par": [], "full_par": [],
+           "full_duckdb": []}
+    full_sql = a.full_sql and not a.no_full and not a.no_peers
     try:
         for rep in range(a.reps):
             la.append(loadavg())
@@ -456,6 +503,12 @@ def main():
                     log(f"[rep {rep + 1}/{a.reps}] kpi, full suite, {a.parallel} threads (load avg {la[-1]:.1f})")
                     ctx["full_par"].append(run_kpi([], data, probes, os.path.join(outdir, "kpi_full_par.csv"),
                                                    a.parallel))
+                if full_sql:
+                    la.append(loadavg())
+                    log(f"[rep {rep + 1}/{a.reps}] DuckDB, full suite (load avg {la[-1]:.1f})")
+                    ctx["full_duckdb"].append(run_peer("duckdb_suite.py", data_dir, project, a.threads,
+                                                       os.path.join(outdir, "duckdb_full.csv"), a.format,
+                                                       extra=["--full"]))
             if not a.no_single:
                 for mname in SUITE:
                     la.append(loadavg())
@@ -482,6 +535,11 @@ def main():
             parts.append(f"kpi and {c['peer']} DISAGREE: {bad}, cells only in kpi {c['n_only_kpi']}, "
                          f"only in {c['peer']} {c['n_only_peer']}")
     ctx["agreement_line"] = "; ".join(parts) + "." if parts else "peers not run."
+    full_comparisons = []
+    if ctx["full_duckdb"]:
+        full_comparisons = [compare(read_kpi_csv(os.path.join(outdir, "kpi_full.csv")),
+                                    read_peer_csv(os.path.join(outdir, "duckdb_full.csv")), "duckdb")]
+        ctx["full_agreement_line"] = agreement_line(full_comparisons)
     # kpi with one KPI agrees with kpi running ten (on the cells both have).
     single_bad = {}
     for mname in (SUITE if not a.no_single else []):
@@ -531,7 +589,7 @@ def main():
 
     section = render(ctx)
     print(section)
-    for c in comparisons:
+    for c in comparisons + full_comparisons:
         for mn, mm in c["metrics"].items():
             if mm["bad"]:
                 print(f"\n{c['peer']} disagrees on {mn}: {mm['bad']} of {mm['cells']}; e.g. {mm['examples']}")
@@ -543,7 +601,7 @@ def main():
     if not a.no_md:
         write_md(a.md, a.scale, section)
         log(f"wrote the {a.scale} figures into {a.md}")
-    ok = all(c["ok"] for c in comparisons) and not any(single_bad.values()) and ctx["par_same"] is not False
+    ok = all(c["ok"] for c in comparisons + full_comparisons) and not any(single_bad.values()) and ctx["par_same"] is not False
     sys.exit(0 if ok else 1)
 
 
