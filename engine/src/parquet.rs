@@ -35,17 +35,22 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, NaiveDate};
 use indexmap::IndexMap;
 use kpi_dsl::Type;
-use parquet::basic::{ConvertedType, LogicalType, TimeUnit, Type as Physical};
+use parquet::basic::{
+    ConvertedType, Encoding, LogicalType, Repetition, TimeUnit, Type as Physical,
+};
+use parquet::column::page::{Page, PageMetadata, PageReader};
 use parquet::column::reader::{ColumnReader, ColumnReaderImpl};
-use parquet::data_type::{ByteArray, DataType};
+use parquet::data_type::{ByteArray, ByteArrayType, DataType, Int32Type};
 use parquet::errors::ParquetError;
+use parquet::file::metadata::ColumnChunkMetaData;
 use parquet::file::reader::FileReader;
 use parquet::file::serialized_reader::SerializedFileReader;
-use parquet::schema::types::ColumnDescriptor;
+use parquet::schema::types::{ColumnDescPtr, ColumnDescriptor, ColumnPath, Type as Schema};
 
 use crate::column::{Column, Data, StrBuilder, Table, MICROS};
 use crate::read::{
@@ -251,6 +256,182 @@ enum Raw {
     F64(Vec<f64>),
     Bool(Vec<bool>),
     Bytes(Vec<ByteArray>),
+    /// A BYTE_ARRAY chunk whose data pages are all dictionary-encoded: the
+    /// dictionary, and each non-null value's index in it.
+    Dict(Vec<ByteArray>, Vec<i32>),
+}
+
+/// Column descriptors for reading a dictionary-encoded BYTE_ARRAY chunk as
+/// dictionary indices ([`DictIndices`]): INT32 with the column's levels,
+/// and a required BYTE_ARRAY column to decode the dictionary page with.
+struct DictReading {
+    indices: ColumnDescPtr,
+    dictionary: ColumnDescPtr,
+}
+
+impl DictReading {
+    fn new(d: &ColumnDescriptor) -> Result<Self, ParquetError> {
+        let leaf = |physical, repetition| {
+            let t = Schema::primitive_type_builder(d.name(), physical)
+                .with_repetition(repetition)
+                .build()?;
+            Ok::<_, ParquetError>(Arc::new(t))
+        };
+        let repetition = d.self_type().get_basic_info().repetition();
+        Ok(DictReading {
+            indices: Arc::new(ColumnDescriptor::new(
+                leaf(Physical::INT32, repetition)?,
+                d.max_def_level(),
+                d.max_rep_level(),
+                d.path().clone(),
+            )),
+            dictionary: Arc::new(ColumnDescriptor::new(
+                leaf(Physical::BYTE_ARRAY, Repetition::REQUIRED)?,
+                0,
+                0,
+                ColumnPath::new(vec![d.name().to_string()]),
+            )),
+        })
+    }
+}
+
+/// Whether every data page of the chunk is dictionary-encoded, by the
+/// chunk's encoding statistics ([`DictIndices`] checks each page too).
+fn dictionary_only(c: &ColumnChunkMetaData) -> bool {
+    c.dictionary_page_offset().is_some()
+        && c.page_encoding_stats_mask().is_some_and(|m| {
+            m.is_only(Encoding::PLAIN_DICTIONARY) || m.is_only(Encoding::RLE_DICTIONARY)
+        })
+}
+
+/// The pages of a dictionary-encoded BYTE_ARRAY chunk, for an INT32 column
+/// reader: the dictionary page is kept aside and replaced by the INT32
+/// dictionary 0, 1, 2, …, so that the reader's values are the dictionary
+/// indices. The parquet crate still decodes the levels and the indices; the
+/// strings are then read once per dictionary entry instead of once per
+/// value (one `ByteArray` each).
+struct DictIndices {
+    pages: Box<dyn PageReader>,
+    dictionary: Arc<Mutex<Option<Page>>>,
+}
+
+impl PageReader for DictIndices {
+    fn get_next_page(&mut self) -> Result<Option<Page>, ParquetError> {
+        let page = self.pages.get_next_page()?;
+        Ok(match page {
+            Some(Page::DictionaryPage {
+                num_values,
+                is_sorted,
+                ..
+            }) => {
+                let identity: Vec<u8> = (0..num_values as i32).flat_map(i32::to_le_bytes).collect();
+                *self.dictionary.lock().expect("not poisoned") = page;
+                Some(Page::DictionaryPage {
+                    buf: identity.into(),
+                    num_values,
+                    encoding: Encoding::PLAIN,
+                    is_sorted,
+                })
+            }
+            Some(Page::DataPage { encoding, .. } | Page::DataPageV2 { encoding, .. })
+                if !matches!(
+                    encoding,
+                    Encoding::PLAIN_DICTIONARY | Encoding::RLE_DICTIONARY
+                ) =>
+            {
+                return Err(ParquetError::General(format!(
+                    "a {encoding} data page in a chunk whose statistics say it is dictionary-encoded"
+                )))
+            }
+            page => page,
+        })
+    }
+
+    fn peek_next_page(&mut self) -> Result<Option<PageMetadata>, ParquetError> {
+        self.pages.peek_next_page()
+    }
+
+    fn skip_next_page(&mut self) -> Result<(), ParquetError> {
+        self.pages.skip_next_page()
+    }
+
+    fn at_record_boundary(&mut self) -> Result<bool, ParquetError> {
+        self.pages.at_record_boundary()
+    }
+}
+
+impl Iterator for DictIndices {
+    type Item = Result<Page, ParquetError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.get_next_page().transpose()
+    }
+}
+
+/// The one page of a dictionary, as a data page of a required column.
+struct OnePage(Option<Page>);
+
+impl PageReader for OnePage {
+    fn get_next_page(&mut self) -> Result<Option<Page>, ParquetError> {
+        Ok(self.0.take())
+    }
+
+    fn peek_next_page(&mut self) -> Result<Option<PageMetadata>, ParquetError> {
+        Ok(self.0.as_ref().map(|p| PageMetadata {
+            num_rows: Some(p.num_values() as usize),
+            num_levels: Some(p.num_values() as usize),
+            is_dict: false,
+        }))
+    }
+
+    fn skip_next_page(&mut self) -> Result<(), ParquetError> {
+        self.0 = None;
+        Ok(())
+    }
+
+    fn at_record_boundary(&mut self) -> Result<bool, ParquetError> {
+        Ok(true)
+    }
+}
+
+impl Iterator for OnePage {
+    type Item = Result<Page, ParquetError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.take().map(Ok)
+    }
+}
+
+/// Decodes a BYTE_ARRAY dictionary page into `out`.
+fn read_dictionary(
+    page: Page,
+    descr: &ColumnDescPtr,
+    out: &mut Vec<ByteArray>,
+) -> Result<(), ParquetError> {
+    let Page::DictionaryPage {
+        buf,
+        num_values,
+        encoding,
+        ..
+    } = page
+    else {
+        unreachable!("only a dictionary page is kept aside")
+    };
+    if !matches!(encoding, Encoding::PLAIN | Encoding::PLAIN_DICTIONARY) {
+        return Err(ParquetError::General(format!(
+            "unsupported encoding for a dictionary: {encoding}"
+        )));
+    }
+    let page = Page::DataPage {
+        buf,
+        num_values,
+        encoding: Encoding::PLAIN,
+        def_level_encoding: Encoding::RLE,
+        rep_level_encoding: Encoding::RLE,
+        statistics: None,
+    };
+    let mut r =
+        ColumnReaderImpl::<ByteArrayType>::new(descr.clone(), Box::new(OnePage(Some(page))));
+    out.clear();
+    read_rows(&mut r, num_values as usize, false, out, &mut Vec::new())
 }
 
 /// Reads `rows` records of a flat column: the non-null values into
@@ -297,6 +478,8 @@ struct Scratch {
     codes: Vec<u32>,
     /// Strings: the address cache.
     seen: Vec<(usize, usize, u32)>,
+    /// Strings: dictionary index → entry, or [`UNSEEN`] or [`NULL_TOKEN`].
+    known: Vec<u32>,
     /// Strings: the allocation of the entries, empty between row groups.
     entries: Entries<'static>,
 }
@@ -334,6 +517,9 @@ const SEEN: usize = 4096;
 /// An address cache slot's entry for a null token.
 const NULL_TOKEN: u32 = u32::MAX;
 
+/// A dictionary entry not met yet.
+const UNSEEN: u32 = u32::MAX - 1;
+
 /// A declared column found in the file.
 struct Plan<'a> {
     spec: &'a ColumnSpec,
@@ -341,6 +527,8 @@ struct Plan<'a> {
     leaf: usize,
     optional: bool,
     conv: Conv,
+    /// For a string column of BYTE_ARRAY.
+    dict: Option<DictReading>,
 }
 
 fn read_file(
@@ -419,11 +607,16 @@ fn read_file(
                 )
             })?,
         };
+        let dict = matches!(conv, Conv::Str)
+            .then(|| DictReading::new(&d))
+            .transpose()
+            .map_err(|e| err(e.to_string()))?;
         plans.push(Plan {
             spec,
             leaf,
             optional: d.max_def_level() > 0,
             conv,
+            dict,
         });
     }
 
@@ -460,9 +653,32 @@ fn read_file(
                     format!("cannot read the data of row group {}: {e}", g + 1),
                 )
             };
-            let cr = rg.get_column_reader(p.leaf).map_err(fail)?;
             let d = &mut defs[k];
             let raw = &mut raws[k];
+            if let Some(dr) = p.dict.as_ref() {
+                if dictionary_only(rg.metadata().column(p.leaf)) {
+                    let dictionary = Arc::new(Mutex::new(None));
+                    let pages = DictIndices {
+                        pages: rg.get_column_page_reader(p.leaf).map_err(fail)?,
+                        dictionary: dictionary.clone(),
+                    };
+                    let mut r =
+                        ColumnReaderImpl::<Int32Type>::new(dr.indices.clone(), Box::new(pages));
+                    let (mut values, mut idx) = match raw.take() {
+                        Some(Raw::Dict(v, i)) => (v, i),
+                        _ => (Vec::new(), Vec::with_capacity(rows)),
+                    };
+                    read_rows(&mut r, rows, p.optional, &mut idx, d).map_err(fail)?;
+                    values.clear();
+                    let page = dictionary.lock().expect("not poisoned").take();
+                    if let Some(page) = page {
+                        read_dictionary(page, &dr.dictionary, &mut values).map_err(fail)?;
+                    }
+                    *raw = Some(Raw::Dict(values, idx));
+                    continue;
+                }
+            }
+            let cr = rg.get_column_reader(p.leaf).map_err(fail)?;
             macro_rules! take {
                 ($variant:ident, $r:expr) => {{
                     let mut r = $r;
@@ -801,6 +1017,26 @@ impl Convert<'_, '_> {
                         e
                     };
                     Ok((e != NULL_TOKEN).then_some(e))
+                })
+            }
+            (Conv::Str, Raw::Dict(dict, idx)) => {
+                // Each dictionary entry is validated once.
+                s.known.clear();
+                s.known.resize(dict.len(), UNSEEN);
+                let known = &mut s.known;
+                self.map(idx, defs, rows, 0, ids, valid, |cx, &i| {
+                    // In range: the reader checked each index against a
+                    // dictionary of the same length.
+                    let e = &mut known[i as usize];
+                    if *e == UNSEEN {
+                        let s = utf8(&dict[i as usize])?;
+                        *e = if cx.is_null_token(s, false) {
+                            NULL_TOKEN
+                        } else {
+                            add(Cow::Borrowed(s))?.expect("an entry")
+                        };
+                    }
+                    Ok((*e != NULL_TOKEN).then_some(*e))
                 })
             }
             (Conv::TextOf, Raw::I64(v)) => self.map(v, defs, rows, 0, ids, valid, |_, x| {
