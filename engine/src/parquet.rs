@@ -472,7 +472,7 @@ type Entries<'a> = Vec<Cow<'a, str>>;
 struct Scratch {
     /// Strings: each row's entry.
     ids: Vec<u32>,
-    /// Strings: each row's validity.
+    /// Each row's validity in the row group.
     valid: Vec<bool>,
     /// Strings: entry → its code in the column, once a kept row used it.
     codes: Vec<u32>,
@@ -621,7 +621,7 @@ fn read_file(
     }
 
     let total = meta.file_metadata().num_rows().max(0) as usize;
-    let mut cols: Vec<(Values, Vec<bool>)> = plans
+    let mut cols: Vec<(Values, Validity)> = plans
         .iter()
         .map(|p| {
             let v = match p.spec.ty {
@@ -630,7 +630,7 @@ fn read_file(
                 Type::String => Values::Str(StrBuilder::with_capacity(total)),
                 _ => Values::I64(Vec::with_capacity(total)),
             };
-            (v, Vec::with_capacity(total))
+            (v, Validity::default())
         })
         .collect();
     let mut raws: Vec<Option<Raw>> = plans.iter().map(|_| None).collect();
@@ -719,7 +719,7 @@ fn read_file(
                 cache: &mut cache,
             };
             let (values, valid) = &mut cols[k];
-            bases.push(valid.len());
+            bases.push(valid.len);
             texts.push(match values {
                 Values::Str(_) => {
                     let s = &mut scratch[k];
@@ -728,7 +728,9 @@ fn read_file(
                     Some(entries)
                 }
                 _ => {
-                    cx.convert(raw, d, rows, values, valid)?;
+                    let s = &mut scratch[k];
+                    s.valid.clear();
+                    cx.convert(raw, d, rows, values, &mut s.valid)?;
                     None
                 }
             });
@@ -759,7 +761,7 @@ fn read_file(
             match (values, entries) {
                 (Values::Str(b), Some(entries)) => {
                     let s = &mut scratch[k];
-                    append_texts(b, valid, &entries, s, keep);
+                    append_texts(b, &entries, s, keep);
                     s.entries = recycle(entries);
                 }
                 (values, _) => {
@@ -771,10 +773,10 @@ fn read_file(
                             Values::Bool(v) => retain(v, base, keep),
                             Values::Str(_) => unreachable!("strings have entries"),
                         }
-                        retain(valid, base, keep);
                     }
                 }
             }
+            valid.append(&scratch[k].valid, keep, total);
         }
         read += rows as u64;
     }
@@ -799,8 +801,8 @@ fn read_file(
             (Values::Bool(v), _) => Data::Bool(v),
             (Values::Str(b), _) => Data::Str(b.finish()),
         };
-        debug_assert_eq!(valid.len() as u64, account.accepted, "{}", p.spec.name);
-        columns.insert(p.spec.name.clone(), Column::new(data, Some(valid)));
+        debug_assert_eq!(valid.len as u64, account.accepted, "{}", p.spec.name);
+        columns.insert(p.spec.name.clone(), Column::new(data, valid.rows));
     }
     Ok(Loaded {
         table: Table {
@@ -811,6 +813,46 @@ fn read_file(
         account,
         rejects,
     })
+}
+
+/// The validity of a column under construction: nothing is stored while
+/// every row is valid (most columns have no null; a vector of `true` would
+/// only cost its pages).
+#[derive(Default)]
+struct Validity {
+    /// Rows so far.
+    len: usize,
+    /// Each row's validity, from the first invalid row on.
+    rows: Option<Vec<bool>>,
+}
+
+impl Validity {
+    /// Appends the kept rows (all when `keep` is `None`) of a row group's
+    /// validity `group`; `total` is the file's row count.
+    fn append(&mut self, group: &[bool], keep: Option<&[bool]>, total: usize) {
+        let kept = |i: usize| keep.is_none_or(|k| k[i]);
+        let n = match keep {
+            None => group.len(),
+            Some(k) => k.iter().filter(|k| **k).count(),
+        };
+        if self.rows.is_none() && group.iter().enumerate().all(|(i, v)| *v || !kept(i)) {
+            self.len += n;
+            return;
+        }
+        let rows = self.rows.get_or_insert_with(|| {
+            let mut rows = Vec::with_capacity(total.max(self.len + n));
+            rows.resize(self.len, true);
+            rows
+        });
+        rows.extend(
+            group
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| kept(*i))
+                .map(|(_, v)| *v),
+        );
+        self.len += n;
+    }
 }
 
 /// Keeps, of the rows of `v` from `base` on (one row group's), those that
@@ -830,7 +872,6 @@ fn retain<T: Copy>(v: &mut Vec<T>, base: usize, keep: &[bool]) {
 /// `keep` is `None`), interning each entry at its first kept row.
 fn append_texts(
     b: &mut StrBuilder,
-    valid: &mut Vec<bool>,
     entries: &[Cow<'_, str>],
     s: &mut Scratch,
     keep: Option<&[bool]>,
@@ -847,16 +888,6 @@ fn append_texts(
         } else {
             b.push_code(*code);
         }
-    }
-    match keep {
-        None => valid.extend_from_slice(&s.valid),
-        Some(keep) => valid.extend(
-            s.valid
-                .iter()
-                .zip(keep)
-                .filter(|(_, k)| **k)
-                .map(|(v, _)| *v),
-        ),
     }
 }
 
@@ -1360,6 +1391,38 @@ mod tests {
         ] {
             let chrono = DateTime::from_timestamp_micros(us).is_some();
             assert_eq!((lo..=hi).contains(&us), chrono, "{us}");
+        }
+    }
+
+    /// Validity stores nothing until a kept row is invalid, then every
+    /// kept row, as appending the kept rows to a vector would.
+    #[test]
+    fn validity_is_the_kept_rows() {
+        let groups: [(&[bool], Option<&[bool]>); 5] = [
+            (&[true, true], None),
+            (&[true, false, true], Some(&[true, false, true])),
+            (&[true, true], Some(&[false, true])),
+            (&[false, true, true], None),
+            (&[true, false], Some(&[false, true])),
+        ];
+        let mut v = Validity::default();
+        let mut want = Vec::new();
+        for (i, (group, keep)) in groups.into_iter().enumerate() {
+            v.append(group, keep, 0);
+            let kept = |r: usize| keep.is_none_or(|k| k[r]);
+            want.extend(
+                group
+                    .iter()
+                    .enumerate()
+                    .filter(|(r, _)| kept(*r))
+                    .map(|(_, x)| *x),
+            );
+            assert_eq!(v.len, want.len());
+            // A null under a rejected row (group 1) is not kept.
+            match i {
+                0..=2 => assert_eq!(v.rows, None),
+                _ => assert_eq!(v.rows.as_ref(), Some(&want)),
+            }
         }
     }
 
