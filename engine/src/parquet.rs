@@ -1031,12 +1031,18 @@ impl Convert<'_, '_> {
                 s.seen.clear();
                 s.seen.resize(SEEN, (usize::MAX, usize::MAX, 0));
                 let seen = &mut s.seen;
+                // The previous value's bytes and entry: in a file sorted by
+                // this column, plain-encoded repeats (a ticket's messages)
+                // are equal neighbours at different addresses.
+                let mut prev: (&[u8], u32) = (&[], UNSEEN);
                 self.map(v, defs, rows, 0, ids, valid, |cx, x| {
                     let data = x.data();
                     let key = (data.as_ptr() as usize, data.len());
                     let slot = &mut seen[(key.0 >> 2 ^ key.1) & (SEEN - 1)];
                     let e = if (slot.0, slot.1) == key {
                         slot.2
+                    } else if prev.1 != UNSEEN && prev.0 == data {
+                        prev.1
                     } else {
                         let s = utf8(x)?;
                         let e = if cx.is_null_token(s, false) {
@@ -1047,6 +1053,7 @@ impl Convert<'_, '_> {
                         *slot = (key.0, key.1, e);
                         e
                     };
+                    prev = (data, e);
                     Ok((e != NULL_TOKEN).then_some(e))
                 })
             }
