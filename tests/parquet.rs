@@ -85,18 +85,31 @@ enum Col<'a> {
     F64(Vec<Option<f64>>),
     Bool(Vec<Option<bool>>),
     Str(Vec<Option<&'a str>>),
+    /// Bytes that need not be UTF-8.
+    Raw(Vec<Option<Vec<u8>>>),
 }
 
 /// Writes `cols` (in schema order) as one Parquet file; `group` rows per
 /// row group.
 fn write(path: &Path, schema: &str, cols: &[Col<'_>], group: usize) {
+    write_with(
+        path,
+        schema,
+        cols,
+        group,
+        WriterProperties::builder().build(),
+    );
+}
+
+/// [`write`] with writer properties (encodings, page sizes).
+fn write_with(path: &Path, schema: &str, cols: &[Col<'_>], group: usize, props: WriterProperties) {
     let schema = Arc::new(parse_message_type(schema).unwrap());
     let optional: Vec<bool> = schema
         .get_fields()
         .iter()
         .map(|f| f.is_optional())
         .collect();
-    let props = Arc::new(WriterProperties::builder().build());
+    let props = Arc::new(props);
     let mut w =
         SerializedFileWriter::new(std::fs::File::create(path).unwrap(), schema, props).unwrap();
     let rows = match &cols[0] {
@@ -105,6 +118,7 @@ fn write(path: &Path, schema: &str, cols: &[Col<'_>], group: usize) {
         Col::F64(v) => v.len(),
         Col::Bool(v) => v.len(),
         Col::Str(v) => v.len(),
+        Col::Raw(v) => v.len(),
     };
     let mut start = 0;
     while start < rows {
@@ -131,6 +145,11 @@ fn write(path: &Path, schema: &str, cols: &[Col<'_>], group: usize) {
                 Col::Str(v) => {
                     let v: Vec<Option<::parquet::data_type::ByteArray>> =
                         v.iter().map(|s| s.map(|s| s.into())).collect();
+                    put!(ByteArrayType, v)
+                }
+                Col::Raw(v) => {
+                    let v: Vec<Option<::parquet::data_type::ByteArray>> =
+                        v.iter().map(|s| s.clone().map(|s| s.into())).collect();
                     put!(ByteArrayType, v)
                 }
             }
@@ -449,4 +468,131 @@ fn a_project_reads_a_parquet_source() {
     assert_eq!(out.stdout.lines().count(), 3, "{}", out.stdout);
     assert!(out.stdout.contains("tickets_resolved"), "{}", out.stdout);
     assert!(values.iter().all(|v| *v == "1"), "{}", out.stdout);
+}
+
+/// A string column reads the same whether its chunks are dictionary-encoded
+/// (read as dictionary indices), plain, dictionary-encoded falling back to
+/// plain mid-chunk, or in V2 data pages: values, nulls, null tokens,
+/// invalid UTF-8, rejects and the order of the column's dictionary.
+#[test]
+fn strings_read_alike_whatever_the_encoding() {
+    use ::parquet::file::properties::WriterVersion;
+    const SCHEMA: &str = "message t {
+        optional binary s (STRING);
+        required binary u (STRING);
+        optional int32 req;
+        optional binary b;
+    }";
+    let pool = [
+        "a",
+        "b",
+        "NA",
+        "",
+        "ccc",
+        "é",
+        "a long value, longer than the others",
+    ];
+    let rows = 3000;
+    let mut x = 12345u64;
+    let mut next = move |n: u64| {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (x >> 33) % n
+    };
+    let (mut s, mut u, mut req, mut b) = (vec![], vec![], vec![], vec![]);
+    let names: Vec<String> = (0..rows).map(|i| format!("id-{i:05}")).collect();
+    for name in &names {
+        let k = next(9) as usize;
+        s.push(pool.get(k).copied());
+        u.push(Some(name.as_str()));
+        req.push((next(13) != 0).then_some(1));
+        b.push(match next(50) {
+            0 => Some(vec![0xff, b'x']),
+            1 => None,
+            k => Some(pool[k as usize % pool.len()].as_bytes().to_vec()),
+        });
+    }
+    let cols = [
+        Col::Str(s.clone()),
+        Col::Str(u),
+        Col::I32(req.clone()),
+        Col::Raw(b),
+    ];
+    let d = Scratch::new("encodings");
+    let opts = ReadOptions {
+        null_tokens: vec!["".into(), "NA".into()],
+        ..Default::default()
+    };
+    let specs = [
+        spec("s", Type::String),
+        spec("u", Type::String),
+        ColumnSpec {
+            nullable: false,
+            ..spec("req", Type::Int)
+        },
+        spec("b", Type::String),
+    ];
+    let props = [
+        WriterProperties::builder().build(),
+        WriterProperties::builder()
+            .set_dictionary_enabled(false)
+            .build(),
+        WriterProperties::builder()
+            .set_dictionary_page_size_limit(64)
+            .set_data_page_row_count_limit(100)
+            .set_write_batch_size(100)
+            .build(),
+        WriterProperties::builder()
+            .set_writer_version(WriterVersion::PARQUET_2_0)
+            .set_data_page_row_count_limit(100)
+            .set_write_batch_size(100)
+            .build(),
+    ];
+    let mut first = None;
+    for (i, props) in props.into_iter().enumerate() {
+        let p = d.0.join(format!("e{i}.parquet"));
+        write_with(&p, SCHEMA, &cols, 700, props);
+        let l = read_table("t", &p, &specs, &opts).unwrap();
+        let t = &l.table;
+        // By hand: the rows without a null `req` or invalid bytes.
+        let kept: Vec<usize> = (0..rows)
+            .filter(|&r| req[r].is_some() && !matches!(&cols[3], Col::Raw(b) if b[r].as_deref().is_some_and(|b| std::str::from_utf8(b).is_err())))
+            .collect();
+        let want: Vec<Option<String>> = kept
+            .iter()
+            .map(|&r| {
+                s[r].filter(|v| !v.is_empty() && *v != "NA")
+                    .map(String::from)
+            })
+            .collect();
+        assert_eq!(strs(t, "s"), want, "encoding {i}");
+        let want: Vec<Option<String>> = kept.iter().map(|&r| Some(names[r].clone())).collect();
+        assert_eq!(strs(t, "u"), want, "encoding {i}");
+        assert_eq!(
+            l.account.rejected as usize,
+            rows - kept.len(),
+            "encoding {i}"
+        );
+        let dict = |c: &str| match &t.columns[c].data {
+            Data::Str(v) => v.dict.iter().map(String::from).collect::<Vec<_>>(),
+            _ => unreachable!(),
+        };
+        let got = (
+            l.rejects
+                .iter()
+                .map(|r| (r.line, r.column.clone(), r.kind, r.text.clone()))
+                .collect::<Vec<_>>(),
+            strs(t, "b"),
+            dict("s"),
+            dict("b"),
+        );
+        match &first {
+            None => first = Some(got),
+            Some(f) => assert_eq!(&got, f, "encoding {i}"),
+        }
+    }
+    let (rejects, ..) = first.unwrap();
+    assert!(rejects.iter().any(|r| r.2 == RejectKind::InvalidUtf8));
+    assert!(rejects.iter().any(|r| r.2 == RejectKind::MissingValue));
 }

@@ -35,17 +35,22 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, NaiveDate};
 use indexmap::IndexMap;
 use kpi_dsl::Type;
-use parquet::basic::{ConvertedType, LogicalType, TimeUnit, Type as Physical};
+use parquet::basic::{
+    ConvertedType, Encoding, LogicalType, Repetition, TimeUnit, Type as Physical,
+};
+use parquet::column::page::{Page, PageMetadata, PageReader};
 use parquet::column::reader::{ColumnReader, ColumnReaderImpl};
-use parquet::data_type::{ByteArray, DataType};
+use parquet::data_type::{ByteArray, ByteArrayType, DataType, Int32Type};
 use parquet::errors::ParquetError;
+use parquet::file::metadata::ColumnChunkMetaData;
 use parquet::file::reader::FileReader;
 use parquet::file::serialized_reader::SerializedFileReader;
-use parquet::schema::types::ColumnDescriptor;
+use parquet::schema::types::{ColumnDescPtr, ColumnDescriptor, ColumnPath, Type as Schema};
 
 use crate::column::{Column, Data, StrBuilder, Table, MICROS};
 use crate::read::{
@@ -251,6 +256,182 @@ enum Raw {
     F64(Vec<f64>),
     Bool(Vec<bool>),
     Bytes(Vec<ByteArray>),
+    /// A BYTE_ARRAY chunk whose data pages are all dictionary-encoded: the
+    /// dictionary, and each non-null value's index in it.
+    Dict(Vec<ByteArray>, Vec<i32>),
+}
+
+/// Column descriptors for reading a dictionary-encoded BYTE_ARRAY chunk as
+/// dictionary indices ([`DictIndices`]): INT32 with the column's levels,
+/// and a required BYTE_ARRAY column to decode the dictionary page with.
+struct DictReading {
+    indices: ColumnDescPtr,
+    dictionary: ColumnDescPtr,
+}
+
+impl DictReading {
+    fn new(d: &ColumnDescriptor) -> Result<Self, ParquetError> {
+        let leaf = |physical, repetition| {
+            let t = Schema::primitive_type_builder(d.name(), physical)
+                .with_repetition(repetition)
+                .build()?;
+            Ok::<_, ParquetError>(Arc::new(t))
+        };
+        let repetition = d.self_type().get_basic_info().repetition();
+        Ok(DictReading {
+            indices: Arc::new(ColumnDescriptor::new(
+                leaf(Physical::INT32, repetition)?,
+                d.max_def_level(),
+                d.max_rep_level(),
+                d.path().clone(),
+            )),
+            dictionary: Arc::new(ColumnDescriptor::new(
+                leaf(Physical::BYTE_ARRAY, Repetition::REQUIRED)?,
+                0,
+                0,
+                ColumnPath::new(vec![d.name().to_string()]),
+            )),
+        })
+    }
+}
+
+/// Whether every data page of the chunk is dictionary-encoded, by the
+/// chunk's encoding statistics ([`DictIndices`] checks each page too).
+fn dictionary_only(c: &ColumnChunkMetaData) -> bool {
+    c.dictionary_page_offset().is_some()
+        && c.page_encoding_stats_mask().is_some_and(|m| {
+            m.is_only(Encoding::PLAIN_DICTIONARY) || m.is_only(Encoding::RLE_DICTIONARY)
+        })
+}
+
+/// The pages of a dictionary-encoded BYTE_ARRAY chunk, for an INT32 column
+/// reader: the dictionary page is kept aside and replaced by the INT32
+/// dictionary 0, 1, 2, …, so that the reader's values are the dictionary
+/// indices. The parquet crate still decodes the levels and the indices; the
+/// strings are then read once per dictionary entry instead of once per
+/// value (one `ByteArray` each).
+struct DictIndices {
+    pages: Box<dyn PageReader>,
+    dictionary: Arc<Mutex<Option<Page>>>,
+}
+
+impl PageReader for DictIndices {
+    fn get_next_page(&mut self) -> Result<Option<Page>, ParquetError> {
+        let page = self.pages.get_next_page()?;
+        Ok(match page {
+            Some(Page::DictionaryPage {
+                num_values,
+                is_sorted,
+                ..
+            }) => {
+                let identity: Vec<u8> = (0..num_values as i32).flat_map(i32::to_le_bytes).collect();
+                *self.dictionary.lock().expect("not poisoned") = page;
+                Some(Page::DictionaryPage {
+                    buf: identity.into(),
+                    num_values,
+                    encoding: Encoding::PLAIN,
+                    is_sorted,
+                })
+            }
+            Some(Page::DataPage { encoding, .. } | Page::DataPageV2 { encoding, .. })
+                if !matches!(
+                    encoding,
+                    Encoding::PLAIN_DICTIONARY | Encoding::RLE_DICTIONARY
+                ) =>
+            {
+                return Err(ParquetError::General(format!(
+                    "a {encoding} data page in a chunk whose statistics say it is dictionary-encoded"
+                )))
+            }
+            page => page,
+        })
+    }
+
+    fn peek_next_page(&mut self) -> Result<Option<PageMetadata>, ParquetError> {
+        self.pages.peek_next_page()
+    }
+
+    fn skip_next_page(&mut self) -> Result<(), ParquetError> {
+        self.pages.skip_next_page()
+    }
+
+    fn at_record_boundary(&mut self) -> Result<bool, ParquetError> {
+        self.pages.at_record_boundary()
+    }
+}
+
+impl Iterator for DictIndices {
+    type Item = Result<Page, ParquetError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.get_next_page().transpose()
+    }
+}
+
+/// The one page of a dictionary, as a data page of a required column.
+struct OnePage(Option<Page>);
+
+impl PageReader for OnePage {
+    fn get_next_page(&mut self) -> Result<Option<Page>, ParquetError> {
+        Ok(self.0.take())
+    }
+
+    fn peek_next_page(&mut self) -> Result<Option<PageMetadata>, ParquetError> {
+        Ok(self.0.as_ref().map(|p| PageMetadata {
+            num_rows: Some(p.num_values() as usize),
+            num_levels: Some(p.num_values() as usize),
+            is_dict: false,
+        }))
+    }
+
+    fn skip_next_page(&mut self) -> Result<(), ParquetError> {
+        self.0 = None;
+        Ok(())
+    }
+
+    fn at_record_boundary(&mut self) -> Result<bool, ParquetError> {
+        Ok(true)
+    }
+}
+
+impl Iterator for OnePage {
+    type Item = Result<Page, ParquetError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.take().map(Ok)
+    }
+}
+
+/// Decodes a BYTE_ARRAY dictionary page into `out`.
+fn read_dictionary(
+    page: Page,
+    descr: &ColumnDescPtr,
+    out: &mut Vec<ByteArray>,
+) -> Result<(), ParquetError> {
+    let Page::DictionaryPage {
+        buf,
+        num_values,
+        encoding,
+        ..
+    } = page
+    else {
+        unreachable!("only a dictionary page is kept aside")
+    };
+    if !matches!(encoding, Encoding::PLAIN | Encoding::PLAIN_DICTIONARY) {
+        return Err(ParquetError::General(format!(
+            "unsupported encoding for a dictionary: {encoding}"
+        )));
+    }
+    let page = Page::DataPage {
+        buf,
+        num_values,
+        encoding: Encoding::PLAIN,
+        def_level_encoding: Encoding::RLE,
+        rep_level_encoding: Encoding::RLE,
+        statistics: None,
+    };
+    let mut r =
+        ColumnReaderImpl::<ByteArrayType>::new(descr.clone(), Box::new(OnePage(Some(page))));
+    out.clear();
+    read_rows(&mut r, num_values as usize, false, out, &mut Vec::new())
 }
 
 /// Reads `rows` records of a flat column: the non-null values into
@@ -278,12 +459,36 @@ fn read_rows<T: DataType>(
     Ok(())
 }
 
-/// One column of a row group, converted: a value (or null) per row.
-enum Chunk<'a> {
-    I64(Vec<i64>),
-    F64(Vec<f64>),
-    Bool(Vec<bool>),
-    Str(Vec<Cow<'a, str>>),
+/// A string column's rows of one row group, converted: the values met,
+/// each once per address (see [`Convert::texts`]), and each row's entry
+/// among them in [`Scratch::ids`]. Entry 0 is `""`, which a null or a
+/// rejected value stores (strings push `""` under a null, as the CSV
+/// reader does).
+type Entries<'a> = Vec<Cow<'a, str>>;
+
+/// Buffers of one declared column, reused from row group to row group (a
+/// fresh vector per row group costs its page faults again).
+#[derive(Default)]
+struct Scratch {
+    /// Strings: each row's entry.
+    ids: Vec<u32>,
+    /// Each row's validity in the row group.
+    valid: Vec<bool>,
+    /// Strings: entry → its code in the column, once a kept row used it.
+    codes: Vec<u32>,
+    /// Strings: the address cache.
+    seen: Vec<(usize, usize, u32)>,
+    /// Strings: dictionary index → entry, or [`UNSEEN`] or [`NULL_TOKEN`].
+    known: Vec<u32>,
+    /// Strings: the allocation of the entries, empty between row groups.
+    entries: Entries<'static>,
+}
+
+/// An empty vector with the allocation of `v`, for values of another
+/// lifetime (collected in place: same layout, no new allocation).
+fn recycle<'b>(mut v: Entries<'_>) -> Entries<'b> {
+    v.clear();
+    v.into_iter().map(|_| Cow::Borrowed("")).collect()
 }
 
 /// A problem with one value of a row group.
@@ -309,6 +514,12 @@ enum Values {
 /// Slots of the address cache of a string chunk (a power of two).
 const SEEN: usize = 4096;
 
+/// An address cache slot's entry for a null token.
+const NULL_TOKEN: u32 = u32::MAX;
+
+/// A dictionary entry not met yet.
+const UNSEEN: u32 = u32::MAX - 1;
+
 /// A declared column found in the file.
 struct Plan<'a> {
     spec: &'a ColumnSpec,
@@ -316,6 +527,8 @@ struct Plan<'a> {
     leaf: usize,
     optional: bool,
     conv: Conv,
+    /// For a string column of BYTE_ARRAY.
+    dict: Option<DictReading>,
 }
 
 fn read_file(
@@ -394,16 +607,21 @@ fn read_file(
                 )
             })?,
         };
+        let dict = matches!(conv, Conv::Str)
+            .then(|| DictReading::new(&d))
+            .transpose()
+            .map_err(|e| err(e.to_string()))?;
         plans.push(Plan {
             spec,
             leaf,
             optional: d.max_def_level() > 0,
             conv,
+            dict,
         });
     }
 
     let total = meta.file_metadata().num_rows().max(0) as usize;
-    let mut cols: Vec<(Values, Vec<bool>)> = plans
+    let mut cols: Vec<(Values, Validity)> = plans
         .iter()
         .map(|p| {
             let v = match p.spec.ty {
@@ -412,10 +630,11 @@ fn read_file(
                 Type::String => Values::Str(StrBuilder::with_capacity(total)),
                 _ => Values::I64(Vec::with_capacity(total)),
             };
-            (v, Vec::with_capacity(total))
+            (v, Validity::default())
         })
         .collect();
     let mut raws: Vec<Option<Raw>> = plans.iter().map(|_| None).collect();
+    let mut scratch: Vec<Scratch> = plans.iter().map(|_| Scratch::default()).collect();
     let mut defs: Vec<Vec<i16>> = plans.iter().map(|_| Vec::new()).collect();
     let mut rejects = Vec::new();
     let mut read = 0u64;
@@ -434,9 +653,32 @@ fn read_file(
                     format!("cannot read the data of row group {}: {e}", g + 1),
                 )
             };
-            let cr = rg.get_column_reader(p.leaf).map_err(fail)?;
             let d = &mut defs[k];
             let raw = &mut raws[k];
+            if let Some(dr) = p.dict.as_ref() {
+                if dictionary_only(rg.metadata().column(p.leaf)) {
+                    let dictionary = Arc::new(Mutex::new(None));
+                    let pages = DictIndices {
+                        pages: rg.get_column_page_reader(p.leaf).map_err(fail)?,
+                        dictionary: dictionary.clone(),
+                    };
+                    let mut r =
+                        ColumnReaderImpl::<Int32Type>::new(dr.indices.clone(), Box::new(pages));
+                    let (mut values, mut idx) = match raw.take() {
+                        Some(Raw::Dict(v, i)) => (v, i),
+                        _ => (Vec::new(), Vec::with_capacity(rows)),
+                    };
+                    read_rows(&mut r, rows, p.optional, &mut idx, d).map_err(fail)?;
+                    values.clear();
+                    let page = dictionary.lock().expect("not poisoned").take();
+                    if let Some(page) = page {
+                        read_dictionary(page, &dr.dictionary, &mut values).map_err(fail)?;
+                    }
+                    *raw = Some(Raw::Dict(values, idx));
+                    continue;
+                }
+            }
+            let cr = rg.get_column_reader(p.leaf).map_err(fail)?;
             macro_rules! take {
                 ($variant:ident, $r:expr) => {{
                     let mut r = $r;
@@ -459,9 +701,12 @@ fn read_file(
                 _ => return Err(col_err(p.spec, "unsupported physical type".into())),
             }
         }
-        // Convert, collecting the problems of every column.
+        // Convert, collecting the problems of every column: other columns
+        // straight into the table, strings first into their entries (a
+        // string is interned only once its row is known to be kept).
         let mut problems = Vec::new();
-        let mut chunks = Vec::with_capacity(plans.len());
+        let mut texts = Vec::with_capacity(plans.len());
+        let mut bases = Vec::with_capacity(plans.len());
         for (k, p) in plans.iter().enumerate() {
             let raw = raws[k].as_ref().expect("decoded above");
             let d = p.optional.then_some(defs[k].as_slice());
@@ -473,16 +718,33 @@ fn read_file(
                 problems: &mut problems,
                 cache: &mut cache,
             };
-            chunks.push(cx.chunk(raw, d, rows)?);
+            let (values, valid) = &mut cols[k];
+            bases.push(valid.len);
+            texts.push(match values {
+                Values::Str(_) => {
+                    let s = &mut scratch[k];
+                    let mut entries = std::mem::take(&mut s.entries);
+                    cx.texts(raw, d, rows, &mut entries, s)?;
+                    Some(entries)
+                }
+                _ => {
+                    let s = &mut scratch[k];
+                    s.valid.clear();
+                    cx.convert(raw, d, rows, values, &mut s.valid)?;
+                    None
+                }
+            });
         }
         // The rows to leave out: each at its leftmost problem.
         problems.sort_unstable_by_key(|q| (q.row, q.leaf));
         problems.dedup_by_key(|q| q.row);
-        let mut keep = vec![true; rows];
-        for q in &problems {
-            keep[q.row] = false;
-        }
-        let all = problems.is_empty();
+        let keep = (!problems.is_empty()).then(|| {
+            let mut keep = vec![true; rows];
+            for q in &problems {
+                keep[q.row] = false;
+            }
+            keep
+        });
         for q in problems {
             rejects.push(Reject {
                 file: path.to_path_buf(),
@@ -493,8 +755,28 @@ fn read_file(
                 text: clip_text(&q.text),
             });
         }
-        for ((values, valid), (chunk, v)) in cols.iter_mut().zip(chunks) {
-            append(values, valid, chunk, &v, &keep, all);
+        for (k, entries) in texts.into_iter().enumerate() {
+            let (values, valid) = &mut cols[k];
+            let keep = keep.as_deref();
+            match (values, entries) {
+                (Values::Str(b), Some(entries)) => {
+                    let s = &mut scratch[k];
+                    append_texts(b, &entries, s, keep);
+                    s.entries = recycle(entries);
+                }
+                (values, _) => {
+                    if let Some(keep) = keep {
+                        let base = bases[k];
+                        match values {
+                            Values::I64(v) => retain(v, base, keep),
+                            Values::F64(v) => retain(v, base, keep),
+                            Values::Bool(v) => retain(v, base, keep),
+                            Values::Str(_) => unreachable!("strings have entries"),
+                        }
+                    }
+                }
+            }
+            valid.append(&scratch[k].valid, keep, total);
         }
         read += rows as u64;
     }
@@ -519,8 +801,8 @@ fn read_file(
             (Values::Bool(v), _) => Data::Bool(v),
             (Values::Str(b), _) => Data::Str(b.finish()),
         };
-        debug_assert_eq!(valid.len() as u64, account.accepted, "{}", p.spec.name);
-        columns.insert(p.spec.name.clone(), Column::new(data, Some(valid)));
+        debug_assert_eq!(valid.len as u64, account.accepted, "{}", p.spec.name);
+        columns.insert(p.spec.name.clone(), Column::new(data, valid.rows));
     }
     Ok(Loaded {
         table: Table {
@@ -533,50 +815,80 @@ fn read_file(
     })
 }
 
-/// Appends the kept rows of a converted chunk (values under a null are
-/// the column type's zero; strings push `""`, as the CSV reader does).
-fn append(
-    values: &mut Values,
-    valid: &mut Vec<bool>,
-    chunk: Chunk<'_>,
-    v: &[bool],
-    keep: &[bool],
-    all: bool,
+/// The validity of a column under construction: nothing is stored while
+/// every row is valid (most columns have no null; a vector of `true` would
+/// only cost its pages).
+#[derive(Default)]
+struct Validity {
+    /// Rows so far.
+    len: usize,
+    /// Each row's validity, from the first invalid row on.
+    rows: Option<Vec<bool>>,
+}
+
+impl Validity {
+    /// Appends the kept rows (all when `keep` is `None`) of a row group's
+    /// validity `group`; `total` is the file's row count.
+    fn append(&mut self, group: &[bool], keep: Option<&[bool]>, total: usize) {
+        let kept = |i: usize| keep.is_none_or(|k| k[i]);
+        let n = match keep {
+            None => group.len(),
+            Some(k) => k.iter().filter(|k| **k).count(),
+        };
+        if self.rows.is_none() && group.iter().enumerate().all(|(i, v)| *v || !kept(i)) {
+            self.len += n;
+            return;
+        }
+        let rows = self.rows.get_or_insert_with(|| {
+            let mut rows = Vec::with_capacity(total.max(self.len + n));
+            rows.resize(self.len, true);
+            rows
+        });
+        rows.extend(
+            group
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| kept(*i))
+                .map(|(_, v)| *v),
+        );
+        self.len += n;
+    }
+}
+
+/// Keeps, of the rows of `v` from `base` on (one row group's), those that
+/// `keep` says.
+fn retain<T: Copy>(v: &mut Vec<T>, base: usize, keep: &[bool]) {
+    let mut to = base;
+    for (i, &k) in keep.iter().enumerate() {
+        if k {
+            v[to] = v[base + i];
+            to += 1;
+        }
+    }
+    v.truncate(to);
+}
+
+/// Appends the kept rows of a string column's row group (all rows when
+/// `keep` is `None`), interning each entry at its first kept row.
+fn append_texts(
+    b: &mut StrBuilder,
+    entries: &[Cow<'_, str>],
+    s: &mut Scratch,
+    keep: Option<&[bool]>,
 ) {
-    fn extend<T: Copy>(out: &mut Vec<T>, xs: &[T], keep: &[bool], all: bool) {
-        if all {
-            out.extend_from_slice(xs);
+    s.codes.clear();
+    s.codes.resize(entries.len(), u32::MAX);
+    for (row, &e) in s.ids.iter().enumerate() {
+        if keep.is_some_and(|k| !k[row]) {
+            continue;
+        }
+        let code = &mut s.codes[e as usize];
+        if *code == u32::MAX {
+            *code = b.push_code_of(&entries[e as usize]);
         } else {
-            out.extend(xs.iter().zip(keep).filter(|(_, k)| **k).map(|(x, _)| *x));
+            b.push_code(*code);
         }
     }
-    match (values, chunk) {
-        (Values::I64(out), Chunk::I64(xs)) => extend(out, &xs, keep, all),
-        (Values::F64(out), Chunk::F64(xs)) => extend(out, &xs, keep, all),
-        (Values::Bool(out), Chunk::Bool(xs)) => extend(out, &xs, keep, all),
-        (Values::Str(b), Chunk::Str(xs)) => {
-            // Every string of the chunk lives until the chunk is dropped, so
-            // within it an address and length identify the text: a value
-            // decoded from a dictionary page points into that page, and
-            // the codes of its entries are found by address.
-            let mut seen = vec![(0usize, 0usize, 0u32); SEEN];
-            for (s, k) in xs.iter().zip(keep) {
-                if !*k {
-                    continue;
-                }
-                let key = (s.as_ptr() as usize, s.len());
-                let slot = &mut seen[(key.0 >> 2 ^ key.1) & (SEEN - 1)];
-                if (slot.0, slot.1) == key && key.0 != 0 {
-                    b.push_code(slot.2);
-                } else {
-                    let code = b.push_code_of(s);
-                    *slot = (key.0, key.1, code);
-                }
-            }
-        }
-        _ => unreachable!("a chunk converted for another column type"),
-    }
-    extend(valid, v, keep, all);
 }
 
 /// Converts the decoded chunk of one column.
@@ -620,57 +932,65 @@ impl Convert<'_, '_> {
     }
 
     /// Maps each row's value (`None` for a null) through `f`, which gives
-    /// the converted value or a problem; a null or a problem stores
-    /// `zero` and is invalid.
-    fn map<'v, T, U: Clone>(
+    /// the converted value or a problem, onto `out` and `valid`; a null or
+    /// a problem stores `zero` and is invalid.
+    #[allow(clippy::too_many_arguments)]
+    fn map<'v, T, U: Copy>(
         &mut self,
         vals: &'v [T],
         defs: Option<&[i16]>,
         rows: usize,
         zero: U,
-        mut f: impl FnMut(&mut Self, &'v T) -> Result<Option<U>, (RejectKind, String, String)>,
-    ) -> Result<(Vec<U>, Vec<bool>), ReadError> {
-        let mut out = Vec::with_capacity(rows);
-        let mut valid = Vec::with_capacity(rows);
-        let mut it = vals.iter();
-        let max = self.plan.optional as i16;
-        for row in 0..rows {
-            let present = defs.is_none_or(|d| d[row] == max);
-            let got = if present {
-                let Some(x) = it.next() else {
+        out: &mut Vec<U>,
+        valid: &mut Vec<bool>,
+        mut f: impl FnMut(&mut Self, &'v T) -> Result<Option<U>, Bad>,
+    ) -> Result<(), ReadError> {
+        out.reserve(rows);
+        let start = valid.len();
+        valid.resize(start + rows, true);
+        let mut one = |cx: &mut Self, row: usize, x: Option<&'v T>| {
+            match x.map(|x| f(cx, x)) {
+                Some(Ok(Some(v))) => return v,
+                // A null, or a null token.
+                Some(Ok(None)) | None => cx.null(row),
+                Some(Err((kind, message, text))) => cx.problem(row, kind, message, text),
+            }
+            valid[start + row] = false;
+            zero
+        };
+        match defs {
+            // A required column: a value per row.
+            None => {
+                if vals.len() < rows {
                     return Err(self.corrupt("fewer values than non-null levels"));
-                };
-                match f(self, x) {
-                    Ok(Some(v)) => Some(v),
-                    // A null token.
-                    Ok(None) => {
-                        self.null(row);
-                        None
-                    }
-                    Err((kind, message, text)) => {
-                        self.problem(row, kind, message, text);
-                        None
-                    }
                 }
-            } else {
-                self.null(row);
-                None
-            };
-            match got {
-                Some(v) => {
-                    out.push(v);
-                    valid.push(true);
+                if vals.len() > rows {
+                    return Err(self.corrupt("more values than non-null levels"));
                 }
-                None => {
-                    out.push(zero.clone());
-                    valid.push(false);
+                for (row, x) in vals.iter().enumerate() {
+                    out.push(one(self, row, Some(x)));
+                }
+            }
+            Some(defs) => {
+                let mut it = vals.iter();
+                let max = self.plan.optional as i16;
+                for (row, &d) in defs[..rows].iter().enumerate() {
+                    let x = if d == max {
+                        let Some(x) = it.next() else {
+                            return Err(self.corrupt("fewer values than non-null levels"));
+                        };
+                        Some(x)
+                    } else {
+                        None
+                    };
+                    out.push(one(self, row, x));
+                }
+                if it.next().is_some() {
+                    return Err(self.corrupt("more values than non-null levels"));
                 }
             }
         }
-        if it.next().is_some() {
-            return Err(self.corrupt("more values than non-null levels"));
-        }
-        Ok((out, valid))
+        Ok(())
     }
 
     fn corrupt(&self, what: &str) -> ReadError {
@@ -683,13 +1003,103 @@ impl Convert<'_, '_> {
         }
     }
 
-    /// The converted chunk and its validity.
-    fn chunk<'a>(
+    /// Converts the decoded chunk of a string column into entries, each
+    /// row's entry and validity in `s`. A BYTE_ARRAY value decoded from a
+    /// dictionary page points into that page: every value of the chunk
+    /// lives as long as `raw`, so an address and length identify a text,
+    /// and a text met again is neither validated nor compared with the
+    /// null tokens again.
+    fn texts<'a>(
         &mut self,
         raw: &'a Raw,
         defs: Option<&[i16]>,
         rows: usize,
-    ) -> Result<(Chunk<'a>, Vec<bool>), ReadError> {
+        entries: &mut Entries<'a>,
+        s: &mut Scratch,
+    ) -> Result<(), ReadError> {
+        entries.clear();
+        entries.push(Cow::Borrowed(""));
+        s.ids.clear();
+        s.valid.clear();
+        let (ids, valid) = (&mut s.ids, &mut s.valid);
+        let mut add = |e: Cow<'a, str>| {
+            entries.push(e);
+            Ok(Some(entries.len() as u32 - 1))
+        };
+        match (self.plan.conv, raw) {
+            (Conv::Str, Raw::Bytes(v)) => {
+                s.seen.clear();
+                s.seen.resize(SEEN, (usize::MAX, usize::MAX, 0));
+                let seen = &mut s.seen;
+                // The previous value's bytes and entry: in a file sorted by
+                // this column, plain-encoded repeats (a ticket's messages)
+                // are equal neighbours at different addresses.
+                let mut prev: (&[u8], u32) = (&[], UNSEEN);
+                self.map(v, defs, rows, 0, ids, valid, |cx, x| {
+                    let data = x.data();
+                    let key = (data.as_ptr() as usize, data.len());
+                    let slot = &mut seen[(key.0 >> 2 ^ key.1) & (SEEN - 1)];
+                    let e = if (slot.0, slot.1) == key {
+                        slot.2
+                    } else if prev.1 != UNSEEN && prev.0 == data {
+                        prev.1
+                    } else {
+                        let s = utf8(x)?;
+                        let e = if cx.is_null_token(s, false) {
+                            NULL_TOKEN
+                        } else {
+                            add(Cow::Borrowed(s))?.expect("an entry")
+                        };
+                        *slot = (key.0, key.1, e);
+                        e
+                    };
+                    prev = (data, e);
+                    Ok((e != NULL_TOKEN).then_some(e))
+                })
+            }
+            (Conv::Str, Raw::Dict(dict, idx)) => {
+                // Each dictionary entry is validated once.
+                s.known.clear();
+                s.known.resize(dict.len(), UNSEEN);
+                let known = &mut s.known;
+                self.map(idx, defs, rows, 0, ids, valid, |cx, &i| {
+                    // In range: the reader checked each index against a
+                    // dictionary of the same length.
+                    let e = &mut known[i as usize];
+                    if *e == UNSEEN {
+                        let s = utf8(&dict[i as usize])?;
+                        *e = if cx.is_null_token(s, false) {
+                            NULL_TOKEN
+                        } else {
+                            add(Cow::Borrowed(s))?.expect("an entry")
+                        };
+                    }
+                    Ok((*e != NULL_TOKEN).then_some(*e))
+                })
+            }
+            (Conv::TextOf, Raw::I64(v)) => self.map(v, defs, rows, 0, ids, valid, |_, x| {
+                add(Cow::Owned(x.to_string()))
+            }),
+            (Conv::TextOf, Raw::I32(v)) => self.map(v, defs, rows, 0, ids, valid, |_, x| {
+                add(Cow::Owned(x.to_string()))
+            }),
+            (Conv::TextOf, Raw::Bool(v)) => self.map(v, defs, rows, 0, ids, valid, |_, &x| {
+                add(Cow::Borrowed(if x { "true" } else { "false" }))
+            }),
+            (conv, _) => unreachable!("{conv:?} is chosen from the physical type"),
+        }
+    }
+
+    /// Converts the decoded chunk of a column other than a string one onto
+    /// `values` and `valid`.
+    fn convert(
+        &mut self,
+        raw: &Raw,
+        defs: Option<&[i16]>,
+        rows: usize,
+        values: &mut Values,
+        valid: &mut Vec<bool>,
+    ) -> Result<(), ReadError> {
         let tz = self.opts.tz;
         let fin = |x: f64| {
             if x.is_finite() {
@@ -724,79 +1134,48 @@ impl Convert<'_, '_> {
             }
         };
         let conv = self.plan.conv;
-        let (chunk, valid) = match (conv, raw) {
-            (Conv::Int, Raw::I64(v)) => {
-                let (o, m) = self.map(v, defs, rows, 0, |_, &x| Ok(Some(x)))?;
-                (Chunk::I64(o), m)
+        match (conv, raw, values) {
+            (Conv::Int, Raw::I64(v), Values::I64(o)) => {
+                self.map(v, defs, rows, 0, o, valid, |_, &x| Ok(Some(x)))
             }
-            (Conv::Int, Raw::I32(v)) => {
-                let (o, m) = self.map(v, defs, rows, 0, |_, &x| Ok(Some(x as i64)))?;
-                (Chunk::I64(o), m)
+            (Conv::Int, Raw::I32(v), Values::I64(o)) => {
+                self.map(v, defs, rows, 0, o, valid, |_, &x| Ok(Some(x as i64)))
             }
-            (Conv::Float, Raw::F64(v)) => {
-                let (o, m) = self.map(v, defs, rows, 0.0, |_, &x| fin(x))?;
-                (Chunk::F64(o), m)
+            (Conv::Float, Raw::F64(v), Values::F64(o)) => {
+                self.map(v, defs, rows, 0.0, o, valid, |_, &x| fin(x))
             }
-            (Conv::Float, Raw::F32(v)) => {
-                let (o, m) = self.map(v, defs, rows, 0.0, |_, &x| fin(x as f64))?;
-                (Chunk::F64(o), m)
+            (Conv::Float, Raw::F32(v), Values::F64(o)) => {
+                self.map(v, defs, rows, 0.0, o, valid, |_, &x| fin(x as f64))
             }
-            (Conv::Float, Raw::I64(v)) => {
-                let (o, m) = self.map(v, defs, rows, 0.0, |_, &x| Ok(Some(x as f64)))?;
-                (Chunk::F64(o), m)
+            (Conv::Float, Raw::I64(v), Values::F64(o)) => {
+                self.map(v, defs, rows, 0.0, o, valid, |_, &x| Ok(Some(x as f64)))
             }
-            (Conv::Float, Raw::I32(v)) => {
-                let (o, m) = self.map(v, defs, rows, 0.0, |_, &x| Ok(Some(x as f64)))?;
-                (Chunk::F64(o), m)
+            (Conv::Float, Raw::I32(v), Values::F64(o)) => {
+                self.map(v, defs, rows, 0.0, o, valid, |_, &x| Ok(Some(x as f64)))
             }
-            (Conv::Bool, Raw::Bool(v)) => {
-                let (o, m) = self.map(v, defs, rows, false, |_, &x| Ok(Some(x)))?;
-                (Chunk::Bool(o), m)
+            (Conv::Bool, Raw::Bool(v), Values::Bool(o)) => {
+                self.map(v, defs, rows, false, o, valid, |_, &x| Ok(Some(x)))
             }
-            (Conv::Str, Raw::Bytes(v)) => {
-                let (o, m) = self.map(v, defs, rows, Cow::Borrowed(""), |cx, x| {
-                    let s = utf8(x)?;
-                    Ok((!cx.is_null_token(s, false)).then_some(Cow::Borrowed(s)))
-                })?;
-                (Chunk::Str(o), m)
+            (Conv::Instant(unit), Raw::I64(v), Values::I64(o)) => {
+                let (lo, hi) = instants();
+                self.map(v, defs, rows, 0, o, valid, |_, &x| {
+                    match unit.to_micros(x) {
+                        Some(us) if (lo..=hi).contains(&us) => Ok(Some(us)),
+                        _ => Err(out_of_range(x, unit)),
+                    }
+                })
             }
-            (Conv::TextOf, Raw::I64(v)) => {
-                let (o, m) = self.map(v, defs, rows, Cow::Borrowed(""), |_, x| {
-                    Ok(Some(Cow::Owned(x.to_string())))
-                })?;
-                (Chunk::Str(o), m)
-            }
-            (Conv::TextOf, Raw::I32(v)) => {
-                let (o, m) = self.map(v, defs, rows, Cow::Borrowed(""), |_, x| {
-                    Ok(Some(Cow::Owned(x.to_string())))
-                })?;
-                (Chunk::Str(o), m)
-            }
-            (Conv::TextOf, Raw::Bool(v)) => {
-                let (o, m) = self.map(v, defs, rows, Cow::Borrowed(""), |_, &x| {
-                    Ok(Some(Cow::Borrowed(if x { "true" } else { "false" })))
-                })?;
-                (Chunk::Str(o), m)
-            }
-            (Conv::Instant(unit), Raw::I64(v)) => {
-                let (o, m) = self.map(v, defs, rows, 0, |_, &x| match unit.to_micros(x) {
-                    Some(us) if DateTime::from_timestamp_micros(us).is_some() => Ok(Some(us)),
-                    _ => Err(out_of_range(x, unit)),
-                })?;
-                (Chunk::I64(o), m)
-            }
-            (Conv::Local(unit), Raw::I64(v)) => {
-                let (o, m) = self.map(v, defs, rows, 0, |cx, &x| {
+            (Conv::Local(unit), Raw::I64(v), Values::I64(o)) => {
+                self.map(v, defs, rows, 0, o, valid, |cx, &x| {
                     unit.to_micros(x)
                         .and_then(|us| cx.cache.resolve(us))
                         .map(Some)
                         .ok_or_else(|| out_of_range(x, unit))
-                })?;
-                (Chunk::I64(o), m)
+                })
             }
-            (Conv::Date, Raw::I32(v)) => {
+            (Conv::Date, Raw::I32(v), Values::I64(o)) => {
                 let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
-                let (o, m) = self.map(v, defs, rows, 0, |_, &x| {
+                self.map(v, defs, rows, 0, o, valid, |_, &x| {
                     epoch
                         .checked_add_signed(chrono::Duration::days(x as i64))
                         .map(|d| Some(local_date_start(d, tz)))
@@ -807,11 +1186,10 @@ impl Convert<'_, '_> {
                                 x.to_string(),
                             )
                         })
-                })?;
-                (Chunk::I64(o), m)
+                })
             }
-            (Conv::ParseTimestamp, Raw::Bytes(v)) => {
-                let (o, m) = self.map(v, defs, rows, 0, |cx, x| {
+            (Conv::ParseTimestamp, Raw::Bytes(v), Values::I64(o)) => {
+                self.map(v, defs, rows, 0, o, valid, |cx, x| {
                     let s = utf8(x)?;
                     if cx.is_null_token(s, true) {
                         return Ok(None);
@@ -819,27 +1197,22 @@ impl Convert<'_, '_> {
                     parse_timestamp(s, tz)
                         .map(Some)
                         .map_err(|m| (RejectKind::InvalidValue, clip_message(m, s), s.into()))
-                })?;
-                (Chunk::I64(o), m)
+                })
             }
-            (Conv::Seconds, Raw::I64(v)) => {
-                let (o, m) = self.map(v, defs, rows, 0, |_, &x| seconds(x))?;
-                (Chunk::I64(o), m)
+            (Conv::Seconds, Raw::I64(v), Values::I64(o)) => {
+                self.map(v, defs, rows, 0, o, valid, |_, &x| seconds(x))
             }
-            (Conv::Seconds, Raw::I32(v)) => {
-                let (o, m) = self.map(v, defs, rows, 0, |_, &x| seconds(x as i64))?;
-                (Chunk::I64(o), m)
+            (Conv::Seconds, Raw::I32(v), Values::I64(o)) => {
+                self.map(v, defs, rows, 0, o, valid, |_, &x| seconds(x as i64))
             }
-            (Conv::FloatSeconds, Raw::F64(v)) => {
-                let (o, m) = self.map(v, defs, rows, 0, |_, &x| float_seconds(x))?;
-                (Chunk::I64(o), m)
+            (Conv::FloatSeconds, Raw::F64(v), Values::I64(o)) => {
+                self.map(v, defs, rows, 0, o, valid, |_, &x| float_seconds(x))
             }
-            (Conv::FloatSeconds, Raw::F32(v)) => {
-                let (o, m) = self.map(v, defs, rows, 0, |_, &x| float_seconds(x as f64))?;
-                (Chunk::I64(o), m)
+            (Conv::FloatSeconds, Raw::F32(v), Values::I64(o)) => {
+                self.map(v, defs, rows, 0, o, valid, |_, &x| float_seconds(x as f64))
             }
-            (Conv::ParseDuration, Raw::Bytes(v)) => {
-                let (o, m) = self.map(v, defs, rows, 0, |cx, x| {
+            (Conv::ParseDuration, Raw::Bytes(v), Values::I64(o)) => {
+                self.map(v, defs, rows, 0, o, valid, |cx, x| {
                     let s = utf8(x)?;
                     if cx.is_null_token(s, true) {
                         return Ok(None);
@@ -847,17 +1220,27 @@ impl Convert<'_, '_> {
                     parse_duration(s)
                         .map(Some)
                         .map_err(|m| (RejectKind::InvalidValue, clip_message(m, s), s.into()))
-                })?;
-                (Chunk::I64(o), m)
+                })
             }
             _ => unreachable!("{conv:?} is chosen from the physical type"),
-        };
-        Ok((chunk, valid))
+        }
     }
 }
 
+/// Why a value does not convert: the kind of reject, its message and the
+/// text to show.
+type Bad = (RejectKind, String, String);
+
+/// The microseconds since the epoch that are instants (chrono's range).
+fn instants() -> (i64, i64) {
+    (
+        DateTime::<chrono::Utc>::MIN_UTC.timestamp_micros(),
+        DateTime::<chrono::Utc>::MAX_UTC.timestamp_micros(),
+    )
+}
+
 /// A BYTE_ARRAY value as text, or why not.
-fn utf8(x: &ByteArray) -> Result<&str, (RejectKind, String, String)> {
+fn utf8(x: &ByteArray) -> Result<&str, Bad> {
     std::str::from_utf8(x.data()).map_err(|_| {
         (
             RejectKind::InvalidUtf8,
@@ -867,7 +1250,7 @@ fn utf8(x: &ByteArray) -> Result<&str, (RejectKind, String, String)> {
     })
 }
 
-fn out_of_range(x: i64, unit: Unit) -> (RejectKind, String, String) {
+fn out_of_range(x: i64, unit: Unit) -> Bad {
     (
         RejectKind::InvalidValue,
         format!("timestamp {x} {} is out of range", unit.name()),
@@ -893,6 +1276,9 @@ struct LocalCache {
     /// Local hour → its offset in µs (local − UTC), or `None` when the
     /// hour holds a transition (those values are resolved one by one).
     hours: HashMap<i64, Option<i64>, foldhash::fast::FixedState>,
+    /// The last hour looked up and its entry: a column's neighbouring
+    /// values mostly fall in the same hour.
+    last: Option<(i64, Option<i64>)>,
 }
 
 const HOUR_US: i64 = 3600 * MICROS;
@@ -902,13 +1288,30 @@ impl LocalCache {
         LocalCache {
             tz,
             hours: HashMap::default(),
+            last: None,
         }
     }
 
     fn resolve(&mut self, local_us: i64) -> Option<i64> {
         let h = local_us.div_euclid(HOUR_US);
+        let off = match self.last {
+            Some((last, off)) if last == h => off,
+            _ => {
+                let off = self.offset(h);
+                self.last = Some((h, off));
+                off
+            }
+        };
+        match off {
+            Some(off) => local_us.checked_sub(off),
+            None => resolve_local(naive(local_us)?, self.tz),
+        }
+    }
+
+    /// The offset of the local hour `h` throughout, if it has one.
+    fn offset(&mut self, h: i64) -> Option<i64> {
         let tz = self.tz;
-        let off = *self.hours.entry(h).or_insert_with(|| {
+        *self.hours.entry(h).or_insert_with(|| {
             // One offset throughout: the hour's first and last microsecond
             // each occur once, with the same offset (zones change offset
             // at most once in an hour).
@@ -916,11 +1319,7 @@ impl LocalCache {
             let a = single_offset(tz, first)?;
             let b = single_offset(tz, first.checked_add(HOUR_US - 1)?)?;
             (a == b).then_some(a)
-        });
-        match off {
-            Some(off) => local_us.checked_sub(off),
-            None => resolve_local(naive(local_us)?, tz),
-        }
+        })
     }
 }
 
@@ -979,6 +1378,72 @@ fn missing_column(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The range check of instants agrees with chrono at both ends.
+    #[test]
+    fn instants_are_chronos_range() {
+        let (lo, hi) = instants();
+        for us in [
+            lo - 1,
+            lo,
+            lo + 1,
+            -1,
+            0,
+            1,
+            hi - 1,
+            hi,
+            hi + 1,
+            i64::MIN,
+            i64::MAX,
+        ] {
+            let chrono = DateTime::from_timestamp_micros(us).is_some();
+            assert_eq!((lo..=hi).contains(&us), chrono, "{us}");
+        }
+    }
+
+    /// Validity stores nothing until a kept row is invalid, then every
+    /// kept row, as appending the kept rows to a vector would.
+    #[test]
+    fn validity_is_the_kept_rows() {
+        let groups: [(&[bool], Option<&[bool]>); 5] = [
+            (&[true, true], None),
+            (&[true, false, true], Some(&[true, false, true])),
+            (&[true, true], Some(&[false, true])),
+            (&[false, true, true], None),
+            (&[true, false], Some(&[false, true])),
+        ];
+        let mut v = Validity::default();
+        let mut want = Vec::new();
+        for (i, (group, keep)) in groups.into_iter().enumerate() {
+            v.append(group, keep, 0);
+            let kept = |r: usize| keep.is_none_or(|k| k[r]);
+            want.extend(
+                group
+                    .iter()
+                    .enumerate()
+                    .filter(|(r, _)| kept(*r))
+                    .map(|(_, x)| *x),
+            );
+            assert_eq!(v.len, want.len());
+            // A null under a rejected row (group 1) is not kept.
+            match i {
+                0..=2 => assert_eq!(v.rows, None),
+                _ => assert_eq!(v.rows.as_ref(), Some(&want)),
+            }
+        }
+    }
+
+    /// Keeping a row group's rows leaves the rows before it alone.
+    #[test]
+    fn retain_keeps_the_kept_rows_of_the_tail() {
+        let mut v = vec![1, 2, 3, 4, 5, 6];
+        retain(&mut v, 2, &[false, true, true, false]);
+        assert_eq!(v, [1, 2, 4, 5]);
+        retain(&mut v, 4, &[]);
+        assert_eq!(v, [1, 2, 4, 5]);
+        retain(&mut v, 0, &[false, false, false, false]);
+        assert!(v.is_empty());
+    }
 
     /// The hour cache resolves every local time as `resolve_local` does,
     /// across DST changes on the hour, on the half hour (Lord Howe) and in
