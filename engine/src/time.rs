@@ -240,16 +240,23 @@ impl TimestampParser {
 
     /// Same as [`parse_timestamp`] in this parser's zone.
     pub fn parse(&mut self, s: &str) -> Result<i64, String> {
-        if let Some(f) = Fields::parse(s.trim().as_bytes()) {
-            let offset = match f.offset {
-                Some(off) => Some(off),
-                None => self.hour_offset(f.wall),
-            };
-            if let Some(off) = offset {
-                return Ok(f.at_offset(off));
-            }
+        match self.parse_plain(s.trim().as_bytes()) {
+            Some(v) => Ok(v),
+            None => parse_timestamp(s, self.tz),
         }
-        parse_timestamp(s, self.tz)
+    }
+
+    /// A timestamp of the fixed layouts, from bytes not surrounded by
+    /// whitespace, with the value [`parse`](Self::parse) gives it; `None`
+    /// for anything else (which `parse` reads the general way, or rejects).
+    #[inline]
+    pub fn parse_plain(&mut self, b: &[u8]) -> Option<i64> {
+        let f = Fields::parse(b)?;
+        let offset = match f.offset {
+            Some(off) => off,
+            None => self.hour_offset(f.wall)?,
+        };
+        Some(f.at_offset(offset))
     }
 
     /// The offset of every local time in the hour of `wall`, if they share one.
