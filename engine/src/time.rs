@@ -131,6 +131,11 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 
 impl Fields {
     fn parse(b: &[u8]) -> Option<Fields> {
+        Fields::parse_after_date(b, Fields::date(b)?)
+    }
+
+    /// The days since 1970-01-01 of the date `YYYY-MM-DD` that `b` starts with.
+    fn date(b: &[u8]) -> Option<i64> {
         if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
             return None;
         }
@@ -139,8 +144,14 @@ impl Fields {
         if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
             return None;
         }
+        Some(days_from_civil(year as i64, month, day))
+    }
+
+    /// The rest of [`parse`](Self::parse), given the [`date`](Self::date)
+    /// of `b`'s first ten bytes.
+    fn parse_after_date(b: &[u8], days: i64) -> Option<Fields> {
         let mut f = Fields {
-            wall: days_from_civil(year as i64, month, day) * 86_400,
+            wall: days * 86_400,
             micro: 0,
             offset: None,
         };
@@ -224,6 +235,9 @@ pub struct TimestampParser {
     tz: Tz,
     /// Direct-mapped by local hour: (hour, offset or [`Self::MIXED`]).
     hours: Vec<(i64, i32)>,
+    /// The last valid date read (its ten bytes) and its day number: rows
+    /// in time order repeat a date many times.
+    date: Option<([u8; 10], i64)>,
 }
 
 impl TimestampParser {
@@ -235,21 +249,38 @@ impl TimestampParser {
         TimestampParser {
             tz,
             hours: vec![(i64::MIN, 0); Self::SLOTS],
+            date: None,
         }
     }
 
     /// Same as [`parse_timestamp`] in this parser's zone.
     pub fn parse(&mut self, s: &str) -> Result<i64, String> {
-        if let Some(f) = Fields::parse(s.trim().as_bytes()) {
-            let offset = match f.offset {
-                Some(off) => Some(off),
-                None => self.hour_offset(f.wall),
-            };
-            if let Some(off) = offset {
-                return Ok(f.at_offset(off));
-            }
+        match self.parse_plain(s.trim().as_bytes()) {
+            Some(v) => Ok(v),
+            None => parse_timestamp(s, self.tz),
         }
-        parse_timestamp(s, self.tz)
+    }
+
+    /// A timestamp of the fixed layouts, from bytes not surrounded by
+    /// whitespace, with the value [`parse`](Self::parse) gives it; `None`
+    /// for anything else (which `parse` reads the general way, or rejects).
+    #[inline]
+    pub fn parse_plain(&mut self, b: &[u8]) -> Option<i64> {
+        let key = b.get(..10)?;
+        let days = match self.date {
+            Some((k, days)) if k == key => days,
+            _ => {
+                let days = Fields::date(b)?;
+                self.date = Some((key.try_into().expect("ten bytes"), days));
+                days
+            }
+        };
+        let f = Fields::parse_after_date(b, days)?;
+        let offset = match f.offset {
+            Some(off) => off,
+            None => self.hour_offset(f.wall)?,
+        };
+        Some(f.at_offset(offset))
     }
 
     /// The offset of every local time in the hour of `wall`, if they share one.
