@@ -79,13 +79,6 @@ pub(crate) struct Exec<'a> {
     children: Cache<ChildKey, Column>,
 }
 
-/// Rows grouped by window key: key `k`'s rows, in time order, are
-/// `rows[runs[k]..runs[k + 1]]`.
-pub(crate) struct WindowOrder {
-    rows: Vec<u32>,
-    runs: Vec<u32>,
-}
-
 /// Values computed once per run and shared by every thread: the first
 /// thread to ask computes (others asking for the same key wait for it);
 /// errors are kept too, so every asker sees the same one.
@@ -452,26 +445,6 @@ impl<'a> Exec<'a> {
                 &evaluated
             }
         };
-        let order = self.window_order(keys, table)?;
-        let mut source: Vec<u32> = vec![NO_ROW; t.len];
-        for run in order.runs.windows(2) {
-            let rows = &order.rows[run[0] as usize..run[1] as usize];
-            for w in rows.windows(2) {
-                match func {
-                    WindowFunc::Prev => source[w[1] as usize] = w[0],
-                    WindowFunc::Next => source[w[0] as usize] = w[1],
-                }
-            }
-        }
-        Ok(source)
-    }
-
-    /// The rows of `table` with a non-null `key`, grouped by key and ordered
-    /// by the table's time column within each key (nulls first, ties by row
-    /// order). Shared by every window with the same key: a counting sort by
-    /// key, then a sort of each key's rows only where they are not already
-    /// in time order.
-    fn window_order(&self, keys: &Column, table: &str) -> R<WindowOrder> {
         let (ids, distinct) = dense_ids(keys);
         let time_col = self.schema.tables[table]
             .time
@@ -489,30 +462,9 @@ impl<'a> Exec<'a> {
                 i64::MIN
             }
         };
-        let mut starts = vec![0u32; distinct + 1];
-        for &k in ids.iter() {
-            if k != u32::MAX {
-                starts[k as usize + 1] += 1;
-            }
-        }
-        for i in 1..starts.len() {
-            starts[i] += starts[i - 1];
-        }
-        let runs = starts.clone();
-        let mut rows = vec![0u32; starts[distinct] as usize];
-        for (r, &k) in ids.iter().enumerate() {
-            if k != u32::MAX {
-                rows[starts[k as usize] as usize] = r as u32;
-                starts[k as usize] += 1;
-            }
-        }
-        for run in runs.windows(2) {
-            let part = &mut rows[run[0] as usize..run[1] as usize];
-            if part.windows(2).any(|w| at(w[0]) > at(w[1])) {
-                part.sort_by_key(|&r| at(r));
-            }
-        }
-        Ok(WindowOrder { rows, runs })
+        let prev = matches!(func, WindowFunc::Prev);
+        Ok(neighbours_in_row_order(prev, &ids, distinct, at)
+            .unwrap_or_else(|| neighbours_by_sorting(prev, &ids, distinct, at)))
     }
 
     /// An aggregate over child rows, one value per row of the parent table.
@@ -676,11 +628,7 @@ impl<'a> Exec<'a> {
     /// and "open at period.start" the state at its start, and the one equals
     /// the other plus what opened minus what closed in between.
     pub fn open_at(&self, table: &str, at: i64) -> R<Vec<u32>> {
-        let (from, to) = self.schema.tables[table]
-            .interval
-            .as_ref()
-            .ok_or_else(|| format!("internal: `{table}` has no interval"))?;
-        let (fc, tc) = (self.column(table, from)?, self.column(table, to)?);
+        let (fc, tc) = self.interval(table)?;
         let (Data::Timestamp(f), Data::Timestamp(t)) = (&fc.data, &tc.data) else {
             return Err(format!(
                 "internal: the interval of `{table}` is not two timestamps"
@@ -691,6 +639,128 @@ impl<'a> Exec<'a> {
             .map(|i| i as u32)
             .collect())
     }
+
+    /// The interval columns of `table` (`from`, `to`).
+    pub fn interval(&self, table: &str) -> R<(&'a Column, &'a Column)> {
+        let (from, to) = self.schema.tables[table]
+            .interval
+            .as_ref()
+            .ok_or_else(|| format!("internal: `{table}` has no interval"))?;
+        Ok((self.column(table, from)?, self.column(table, to)?))
+    }
+}
+
+/// For each row with a key (`ids`: dense key ids below `distinct`,
+/// `u32::MAX` for none), the row before it (`prev`) or after it in its
+/// key's time order (`at`, ties by row order); [`NO_ROW`] for none.
+///
+/// This is the fast case: one pass over the rows, when every key's rows
+/// already come in time order (rows grouped by key, or the table sorted by
+/// time), so that the order within a key is the row order and a row's
+/// `prev` is the last row before it with its key. `None` as soon as a key's
+/// rows are found out of time order; [`neighbours_by_sorting`] is the
+/// general case (`tests::neighbours_agree` checks they agree).
+fn neighbours_in_row_order(
+    prev: bool,
+    ids: &[u32],
+    distinct: usize,
+    at: impl Fn(u32) -> i64,
+) -> Option<Vec<u32>> {
+    let mut last = vec![NO_ROW; distinct];
+    let mut source: Vec<u32> = vec![NO_ROW; ids.len()];
+    for (r, &k) in ids.iter().enumerate() {
+        if k == u32::MAX {
+            continue;
+        }
+        let r = r as u32;
+        let before = last[k as usize];
+        if before != NO_ROW {
+            if at(before) > at(r) {
+                return None;
+            }
+            if prev {
+                source[r as usize] = before;
+            } else {
+                source[before as usize] = r;
+            }
+        }
+        last[k as usize] = r;
+    }
+    Some(source)
+}
+
+/// [`neighbours_in_row_order`] for any order of rows: a counting sort by
+/// key, then a (stable) sort by time of each key's rows where they are not
+/// already in time order.
+fn neighbours_by_sorting(
+    prev: bool,
+    ids: &[u32],
+    distinct: usize,
+    at: impl Fn(u32) -> i64,
+) -> Vec<u32> {
+    let mut starts = vec![0u32; distinct + 1];
+    for &k in ids.iter() {
+        if k != u32::MAX {
+            starts[k as usize + 1] += 1;
+        }
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    let runs = starts.clone();
+    let mut rows = vec![0u32; starts[distinct] as usize];
+    for (r, &k) in ids.iter().enumerate() {
+        if k != u32::MAX {
+            rows[starts[k as usize] as usize] = r as u32;
+            starts[k as usize] += 1;
+        }
+    }
+    let mut source: Vec<u32> = vec![NO_ROW; ids.len()];
+    for run in runs.windows(2) {
+        let part = &mut rows[run[0] as usize..run[1] as usize];
+        if part.windows(2).any(|w| at(w[0]) > at(w[1])) {
+            part.sort_by_key(|&r| at(r));
+        }
+        for w in part.windows(2) {
+            if prev {
+                source[w[1] as usize] = w[0];
+            } else {
+                source[w[0] as usize] = w[1];
+            }
+        }
+    }
+    source
+}
+
+/// The rows open at each instant of `ats` (none where it is `None`), as
+/// [`Exec::open_at`] selects them (`from < at <= to`, a null `to` still
+/// open), in one pass over the rows: a row is open at the instants in
+/// `(from, to]`, a range of the instants sorted. Each list is in row order.
+pub(crate) fn open_at_each(from: &Column, to: &Column, ats: &[Option<i64>]) -> R<Vec<Vec<u32>>> {
+    let (Data::Timestamp(f), Data::Timestamp(t)) = (&from.data, &to.data) else {
+        return Err("internal: an interval is not two timestamps".into());
+    };
+    let mut sorted: Vec<(i64, usize)> = ats
+        .iter()
+        .enumerate()
+        .filter_map(|(i, at)| at.map(|at| (at, i)))
+        .collect();
+    sorted.sort_by_key(|&(at, _)| at);
+    let mut out = vec![Vec::new(); ats.len()];
+    for i in 0..f.len() {
+        if !from.is_valid(i) {
+            continue;
+        }
+        let lo = sorted.partition_point(|&(at, _)| at <= f[i]);
+        let hi = match to.is_valid(i) {
+            true => sorted.partition_point(|&(at, _)| at <= t[i]),
+            false => sorted.len(),
+        };
+        for &(_, k) in sorted.get(lo..hi).unwrap_or_default() {
+            out[k].push(i as u32);
+        }
+    }
+    Ok(out)
 }
 
 /// Each row's key as an index into the column's distinct key texts
@@ -854,5 +924,70 @@ fn value_v(v: &ir::Value) -> V<'_> {
         ir::Value::Bool(b) => V::B(*b),
         ir::Value::Str(s) => V::S(s),
         ir::Value::Duration(d) => V::D(*d as f64),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::{neighbours_by_sorting, neighbours_in_row_order, open_at_each};
+    use crate::column::{Column, Data};
+
+    proptest! {
+        /// Rows open at each instant, found in one pass, equal a filter per
+        /// instant (`from < at <= to`, a null `to` open); instants repeat,
+        /// go backwards and are missing.
+        #[test]
+        fn open_at_each_equals_a_filter_per_instant(
+            rows in prop::collection::vec((prop::option::of(0i64..8), prop::option::of(0i64..8)), 0..40),
+            ats in prop::collection::vec(prop::option::of(0i64..8), 0..6),
+        ) {
+            let col = |xs: Vec<Option<i64>>| Column::new(
+                Data::Timestamp(xs.iter().map(|x| x.unwrap_or(0)).collect()),
+                Some(xs.iter().map(Option::is_some).collect()),
+            );
+            let from = col(rows.iter().map(|r| r.0).collect());
+            let to = col(rows.iter().map(|r| r.1).collect());
+            let want: Vec<Vec<u32>> = ats
+                .iter()
+                .map(|at| match at {
+                    None => Vec::new(),
+                    Some(at) => (0..rows.len() as u32)
+                        .filter(|&i| {
+                            let (f, t) = rows[i as usize];
+                            f.is_some_and(|f| f < *at) && t.is_none_or(|t| *at <= t)
+                        })
+                        .collect(),
+                })
+                .collect();
+            prop_assert_eq!(open_at_each(&from, &to, &ats).unwrap(), want);
+        }
+
+        /// The one-pass neighbours equal the sorted ones whenever the
+        /// one-pass case applies; rows grouped by key and rows sorted by
+        /// time (the cases it is for) are generated as often as any order.
+        #[test]
+        fn neighbours_agree(
+            rows in prop::collection::vec((prop::option::of(0u32..6), prop::option::of(0i64..5)), 0..60),
+            arrange in 0..3u8,
+        ) {
+            let mut rows = rows;
+            match arrange {
+                0 => rows.sort_by_key(|r| (r.0, r.1.unwrap_or(i64::MIN))),
+                1 => rows.sort_by_key(|r| r.1.unwrap_or(i64::MIN)),
+                _ => {}
+            }
+            let ids: Vec<u32> = rows.iter().map(|r| r.0.unwrap_or(u32::MAX)).collect();
+            let at = |r: u32| rows[r as usize].1.unwrap_or(i64::MIN);
+            if arrange < 2 {
+                prop_assert!(neighbours_in_row_order(true, &ids, 6, at).is_some());
+            }
+            for prev in [true, false] {
+                if let Some(fast) = neighbours_in_row_order(prev, &ids, 6, at) {
+                    prop_assert_eq!(fast, neighbours_by_sorting(prev, &ids, 6, at));
+                }
+            }
+        }
     }
 }
