@@ -229,9 +229,25 @@ impl Project {
         // Fuse: one pass per (table, axis).
         let mut passes: Vec<Pass<'_>> = Vec::new();
         let mut seen_aggs = std::collections::HashSet::new();
+        // An aggregate written the same way in several metrics
+        // (`count(tickets@solved_at)`) is computed once: each later one is
+        // an alias of the first (plugin aggregates are always called).
+        let mut first_of: HashMap<String, usize> = HashMap::new();
+        let mut aliases: Vec<(usize, usize)> = Vec::new();
         for a in per_metric.iter().flatten() {
             if !seen_aggs.insert(id(*a)) {
                 continue;
+            }
+            if a.plugin.is_none() {
+                match first_of.entry(aggregate_key(a)) {
+                    std::collections::hash_map::Entry::Occupied(first) => {
+                        aliases.push((id(*a), *first.get()));
+                        continue;
+                    }
+                    std::collections::hash_map::Entry::Vacant(slot) => {
+                        slot.insert(id(*a));
+                    }
+                }
             }
             match passes
                 .iter_mut()
@@ -533,6 +549,11 @@ impl Project {
                 };
                 agg_values.insert(id(*a), column);
             }
+        }
+
+        for (alias, first) in aliases {
+            let column = agg_values[&first].clone();
+            agg_values.insert(alias, column);
         }
 
         // Metric formulas over the grid.
@@ -1188,6 +1209,32 @@ fn forecast_horizon(e: &ir::Expr) -> usize {
         }
     });
     h
+}
+
+/// What an aggregate computes, written out: two aggregates with the same
+/// key compute the same column (the expressions' trees hold every name,
+/// literal, operator and type).
+fn aggregate_key(a: &ir::Aggregate) -> String {
+    let mut k = format!(
+        "{:?} {} {:?} {:?}\n",
+        a.func, a.table, a.fraction, a.parent_relation
+    );
+    match &a.axis {
+        Axis::Column(c) => k.push_str(&format!("@{c}\n")),
+        Axis::All => k.push_str("@all\n"),
+        Axis::At(x) => {
+            k.push_str("@at\n");
+            k.push_str(&ir::tree(x));
+        }
+    }
+    for (label, e) in [("value", &a.arg), ("where", &a.filter)] {
+        if let Some(e) = e {
+            k.push_str(label);
+            k.push('\n');
+            k.push_str(&ir::tree(e));
+        }
+    }
+    k
 }
 
 fn same_axis(a: &Axis, b: &Axis) -> bool {
