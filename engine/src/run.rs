@@ -365,7 +365,7 @@ impl Project {
 
         // Aggregates: the fused pass.
         let mut agg_values: HashMap<usize, Column> = HashMap::new();
-        for (p, sel) in passes.iter().zip(&selections) {
+        for (i, (p, sel)) in passes.iter().zip(&selections).enumerate() {
             let rk = &row_keys[&p.table];
             // Built-in aggregates keep mergeable state per cell; a plugin's
             // aggregate is called once per period with every group's rows.
@@ -548,6 +548,10 @@ impl Project {
                         .map_err(data_err)?,
                 };
                 agg_values.insert(id(*a), column);
+            }
+            // A table's group keys (4 bytes a row) go after its last pass.
+            if passes[i + 1..].iter().all(|q| q.table != p.table) {
+                row_keys.remove(&p.table);
             }
         }
 
