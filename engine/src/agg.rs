@@ -178,27 +178,34 @@ impl Accumulator {
         values: Option<&Column>,
         filter: Option<&Column>,
     ) {
-        let mask: Option<Vec<bool>> = filter.map(|f| match &f.data {
-            Data::Bool(b) => match &f.valid {
-                None => b.clone(),
-                Some(v) => b.iter().zip(v).map(|(x, ok)| *x && *ok).collect(),
+        // The filter's values and validity; not a boolean: no row passes
+        // (the checker plans booleans).
+        let mask: Option<(&[bool], Option<&[bool]>)> = match filter {
+            None => None,
+            Some(f) => match &f.data {
+                Data::Bool(b) => Some((b, f.valid.as_deref())),
+                _ => return,
             },
-            // Not a boolean: no row passes (the checker plans booleans).
-            _ => vec![false; cells.len()],
-        });
-        let row_valid = values.and_then(|c| c.valid.as_ref());
+        };
+        let row_valid = values.and_then(|c| c.valid.as_deref());
         // The cell of each row that counts (`u32::MAX` for those that do
         // not), so the typed loops below test one thing per row.
-        let cells: std::borrow::Cow<'_, [u32]> = if mask.is_none() && row_valid.is_none() {
-            std::borrow::Cow::Borrowed(cells)
-        } else {
-            std::borrow::Cow::Owned(
+        let cells: std::borrow::Cow<'_, [u32]> = match (mask, row_valid) {
+            (None, None) => std::borrow::Cow::Borrowed(cells),
+            (Some((m, None)), None) => std::borrow::Cow::Owned(
+                cells
+                    .iter()
+                    .zip(m)
+                    .map(|(&c, &take)| if take { c } else { u32::MAX })
+                    .collect(),
+            ),
+            _ => std::borrow::Cow::Owned(
                 cells
                     .iter()
                     .enumerate()
                     .map(|(k, &c)| {
-                        let take =
-                            mask.as_ref().is_none_or(|m| m[k]) && row_valid.is_none_or(|v| v[k]);
+                        let take = mask.is_none_or(|(m, v)| m[k] && v.is_none_or(|v| v[k]))
+                            && row_valid.is_none_or(|v| v[k]);
                         if take {
                             c
                         } else {
@@ -206,7 +213,7 @@ impl Accumulator {
                         }
                     })
                     .collect(),
-            )
+            ),
         };
         let Some(col) = values else {
             if let Slots::Count(c) = &mut self.slots {

@@ -466,8 +466,8 @@ impl<'a> Exec<'a> {
             }
         };
         let prev = matches!(func, WindowFunc::Prev);
-        Ok(neighbours_in_row_order(&ids, distinct, at, prev)
-            .unwrap_or_else(|| neighbours_sorted(&ids, distinct, at, prev)))
+        Ok(neighbours_in_row_order(prev, &ids, distinct, at)
+            .unwrap_or_else(|| neighbours_by_sorting(prev, &ids, distinct, at)))
     }
 
     /// An aggregate over child rows, one value per row of the parent table.
@@ -631,11 +631,7 @@ impl<'a> Exec<'a> {
     /// and "open at period.start" the state at its start, and the one equals
     /// the other plus what opened minus what closed in between.
     pub fn open_at(&self, table: &str, at: i64) -> R<Vec<u32>> {
-        let (from, to) = self.schema.tables[table]
-            .interval
-            .as_ref()
-            .ok_or_else(|| format!("internal: `{table}` has no interval"))?;
-        let (fc, tc) = (self.column(table, from)?, self.column(table, to)?);
+        let (fc, tc) = self.interval(table)?;
         let (Data::Timestamp(f), Data::Timestamp(t)) = (&fc.data, &tc.data) else {
             return Err(format!(
                 "internal: the interval of `{table}` is not two timestamps"
@@ -646,6 +642,128 @@ impl<'a> Exec<'a> {
             .map(|i| i as u32)
             .collect())
     }
+
+    /// The interval columns of `table` (`from`, `to`).
+    pub fn interval(&self, table: &str) -> R<(&'a Column, &'a Column)> {
+        let (from, to) = self.schema.tables[table]
+            .interval
+            .as_ref()
+            .ok_or_else(|| format!("internal: `{table}` has no interval"))?;
+        Ok((self.column(table, from)?, self.column(table, to)?))
+    }
+}
+
+/// For each row with a key (`ids`: dense key ids below `distinct`,
+/// `u32::MAX` for none), the row before it (`prev`) or after it in its
+/// key's time order (`at`, ties by row order); [`NO_ROW`] for none.
+///
+/// This is the fast case: one pass over the rows, when every key's rows
+/// already come in time order (rows grouped by key, or the table sorted by
+/// time), so that the order within a key is the row order and a row's
+/// `prev` is the last row before it with its key. `None` as soon as a key's
+/// rows are found out of time order; [`neighbours_by_sorting`] is the
+/// general case (`tests::neighbours_agree` checks they agree).
+fn neighbours_in_row_order(
+    prev: bool,
+    ids: &[u32],
+    distinct: usize,
+    at: impl Fn(u32) -> i64,
+) -> Option<Vec<u32>> {
+    let mut last = vec![NO_ROW; distinct];
+    let mut source: Vec<u32> = vec![NO_ROW; ids.len()];
+    for (r, &k) in ids.iter().enumerate() {
+        if k == u32::MAX {
+            continue;
+        }
+        let r = r as u32;
+        let before = last[k as usize];
+        if before != NO_ROW {
+            if at(before) > at(r) {
+                return None;
+            }
+            if prev {
+                source[r as usize] = before;
+            } else {
+                source[before as usize] = r;
+            }
+        }
+        last[k as usize] = r;
+    }
+    Some(source)
+}
+
+/// [`neighbours_in_row_order`] for any order of rows: a counting sort by
+/// key, then a (stable) sort by time of each key's rows where they are not
+/// already in time order.
+fn neighbours_by_sorting(
+    prev: bool,
+    ids: &[u32],
+    distinct: usize,
+    at: impl Fn(u32) -> i64,
+) -> Vec<u32> {
+    let mut starts = vec![0u32; distinct + 1];
+    for &k in ids.iter() {
+        if k != u32::MAX {
+            starts[k as usize + 1] += 1;
+        }
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    let runs = starts.clone();
+    let mut rows = vec![0u32; starts[distinct] as usize];
+    for (r, &k) in ids.iter().enumerate() {
+        if k != u32::MAX {
+            rows[starts[k as usize] as usize] = r as u32;
+            starts[k as usize] += 1;
+        }
+    }
+    let mut source: Vec<u32> = vec![NO_ROW; ids.len()];
+    for run in runs.windows(2) {
+        let part = &mut rows[run[0] as usize..run[1] as usize];
+        if part.windows(2).any(|w| at(w[0]) > at(w[1])) {
+            part.sort_by_key(|&r| at(r));
+        }
+        for w in part.windows(2) {
+            if prev {
+                source[w[1] as usize] = w[0];
+            } else {
+                source[w[0] as usize] = w[1];
+            }
+        }
+    }
+    source
+}
+
+/// The rows open at each instant of `ats` (none where it is `None`), as
+/// [`Exec::open_at`] selects them (`from < at <= to`, a null `to` still
+/// open), in one pass over the rows: a row is open at the instants in
+/// `(from, to]`, a range of the instants sorted. Each list is in row order.
+pub(crate) fn open_at_each(from: &Column, to: &Column, ats: &[Option<i64>]) -> R<Vec<Vec<u32>>> {
+    let (Data::Timestamp(f), Data::Timestamp(t)) = (&from.data, &to.data) else {
+        return Err("internal: an interval is not two timestamps".into());
+    };
+    let mut sorted: Vec<(i64, usize)> = ats
+        .iter()
+        .enumerate()
+        .filter_map(|(i, at)| at.map(|at| (at, i)))
+        .collect();
+    sorted.sort_by_key(|&(at, _)| at);
+    let mut out = vec![Vec::new(); ats.len()];
+    for i in 0..f.len() {
+        if !from.is_valid(i) {
+            continue;
+        }
+        let lo = sorted.partition_point(|&(at, _)| at <= f[i]);
+        let hi = match to.is_valid(i) {
+            true => sorted.partition_point(|&(at, _)| at <= t[i]),
+            false => sorted.len(),
+        };
+        for &(_, k) in sorted.get(lo..hi).unwrap_or_default() {
+            out[k].push(i as u32);
+        }
+    }
+    Ok(out)
 }
 
 /// Each row's key as an index into the column's distinct key texts
@@ -812,128 +930,98 @@ fn value_v(v: &ir::Value) -> V<'_> {
     }
 }
 
-/// Each row's neighbour among the rows of its key (`ids`, dense below
-/// `distinct`; `u32::MAX` is no key) in time order (`at`), ties in row
-/// order: the row before it with `prev`, after it otherwise; [`NO_ROW`]
-/// for none. One pass with the last row seen of each key — `None` as soon
-/// as a key's rows are not in time order in the table (then
-/// [`neighbours_sorted`] orders them). Exports are usually in time order,
-/// and this needs a vector per key rather than a sorted copy of the rows.
-fn neighbours_in_row_order(
-    ids: &[u32],
-    distinct: usize,
-    at: impl Fn(u32) -> i64,
-    prev: bool,
-) -> Option<Vec<u32>> {
-    let mut source = vec![NO_ROW; ids.len()];
-    let mut last = vec![NO_ROW; distinct];
-    for (r, &k) in ids.iter().enumerate() {
-        if k == u32::MAX {
-            continue;
-        }
-        let r = r as u32;
-        let p = std::mem::replace(&mut last[k as usize], r);
-        if p == NO_ROW {
-            continue;
-        }
-        if at(p) > at(r) {
-            return None;
-        }
-        if prev {
-            source[r as usize] = p;
-        } else {
-            source[p as usize] = r;
-        }
-    }
-    Some(source)
-}
-
-/// [`neighbours_in_row_order`] for rows in any order: a counting sort by
-/// key, then a sort of each key's rows only where they are not already in
-/// time order.
-fn neighbours_sorted(
-    ids: &[u32],
-    distinct: usize,
-    at: impl Fn(u32) -> i64,
-    prev: bool,
-) -> Vec<u32> {
-    let mut starts = vec![0u32; distinct + 1];
-    for &k in ids {
-        if k != u32::MAX {
-            starts[k as usize + 1] += 1;
-        }
-    }
-    for i in 1..starts.len() {
-        starts[i] += starts[i - 1];
-    }
-    let runs = starts.clone();
-    let mut rows = vec![0u32; starts[distinct] as usize];
-    for (r, &k) in ids.iter().enumerate() {
-        if k != u32::MAX {
-            rows[starts[k as usize] as usize] = r as u32;
-            starts[k as usize] += 1;
-        }
-    }
-    drop(starts);
-    let mut source = vec![NO_ROW; ids.len()];
-    for run in runs.windows(2) {
-        let part = &mut rows[run[0] as usize..run[1] as usize];
-        if part.windows(2).any(|w| at(w[0]) > at(w[1])) {
-            part.sort_by_key(|&r| at(r));
-        }
-        for w in part.windows(2) {
-            if prev {
-                source[w[1] as usize] = w[0];
-            } else {
-                source[w[0] as usize] = w[1];
-            }
-        }
-    }
-    source
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
     use proptest::prelude::*;
 
-    /// Neighbours by their definition: the rows of the same key ordered by
-    /// (time, row).
-    fn by_definition(ids: &[u32], times: &[i64], prev: bool) -> Vec<u32> {
-        (0..ids.len())
-            .map(|r| {
-                if ids[r] == u32::MAX {
-                    return NO_ROW;
-                }
-                let mut same: Vec<usize> = (0..ids.len()).filter(|&q| ids[q] == ids[r]).collect();
-                same.sort_by_key(|&q| (times[q], q));
-                let i = same.iter().position(|&q| q == r).unwrap();
-                let n = if prev { i.checked_sub(1) } else { Some(i + 1) };
-                n.and_then(|n| same.get(n)).map_or(NO_ROW, |&q| q as u32)
-            })
-            .collect()
-    }
+    use super::{neighbours_by_sorting, neighbours_in_row_order, open_at_each};
+    use crate::column::{Column, Data};
 
     proptest! {
-        /// Both ways of finding neighbours agree with the definition, on
-        /// rows in time order (the one-pass way answers) and not.
+        /// Rows open at each instant, found in one pass, equal a filter per
+        /// instant (`from < at <= to`, a null `to` open); instants repeat,
+        /// go backwards and are missing.
+        #[test]
+        fn open_at_each_equals_a_filter_per_instant(
+            rows in prop::collection::vec((prop::option::of(0i64..8), prop::option::of(0i64..8)), 0..40),
+            ats in prop::collection::vec(prop::option::of(0i64..8), 0..6),
+        ) {
+            let col = |xs: Vec<Option<i64>>| Column::new(
+                Data::Timestamp(xs.iter().map(|x| x.unwrap_or(0)).collect()),
+                Some(xs.iter().map(Option::is_some).collect()),
+            );
+            let from = col(rows.iter().map(|r| r.0).collect());
+            let to = col(rows.iter().map(|r| r.1).collect());
+            let want: Vec<Vec<u32>> = ats
+                .iter()
+                .map(|at| match at {
+                    None => Vec::new(),
+                    Some(at) => (0..rows.len() as u32)
+                        .filter(|&i| {
+                            let (f, t) = rows[i as usize];
+                            f.is_some_and(|f| f < *at) && t.is_none_or(|t| *at <= t)
+                        })
+                        .collect(),
+                })
+                .collect();
+            prop_assert_eq!(open_at_each(&from, &to, &ats).unwrap(), want);
+        }
+
+        /// The one-pass neighbours equal the sorted ones whenever the
+        /// one-pass case applies; rows grouped by key and rows sorted by
+        /// time (the cases it is for) are generated as often as any order.
+        #[test]
+        fn neighbours_agree(
+            rows in prop::collection::vec((prop::option::of(0u32..6), prop::option::of(0i64..5)), 0..60),
+            arrange in 0..3u8,
+        ) {
+            let mut rows = rows;
+            match arrange {
+                0 => rows.sort_by_key(|r| (r.0, r.1.unwrap_or(i64::MIN))),
+                1 => rows.sort_by_key(|r| r.1.unwrap_or(i64::MIN)),
+                _ => {}
+            }
+            let ids: Vec<u32> = rows.iter().map(|r| r.0.unwrap_or(u32::MAX)).collect();
+            let at = |r: u32| rows[r as usize].1.unwrap_or(i64::MIN);
+            if arrange < 2 {
+                prop_assert!(neighbours_in_row_order(true, &ids, 6, at).is_some());
+            }
+            for prev in [true, false] {
+                if let Some(fast) = neighbours_in_row_order(prev, &ids, 6, at) {
+                    prop_assert_eq!(fast, neighbours_by_sorting(prev, &ids, 6, at));
+                }
+            }
+        }
+
+        /// Both ways follow the definition: each row's neighbour among the
+        /// rows of its key ordered by (time, row), null times first.
         #[test]
         fn neighbours_follow_the_definition(
-            rows in prop::collection::vec((prop::option::of(0u32..4), -3i64..4), 0..30),
+            rows in prop::collection::vec((prop::option::of(0u32..4), prop::option::of(0i64..4)), 0..30),
             in_order in any::<bool>(),
             prev in any::<bool>(),
         ) {
             let mut rows = rows;
             if in_order {
-                rows.sort_by_key(|r| r.1);
+                rows.sort_by_key(|r| r.1.unwrap_or(i64::MIN));
             }
             let ids: Vec<u32> = rows.iter().map(|r| r.0.unwrap_or(u32::MAX)).collect();
-            // -3 stands for a null time, which sorts first.
-            let times: Vec<i64> = rows.iter().map(|r| if r.1 == -3 { i64::MIN } else { r.1 }).collect();
+            let times: Vec<i64> = rows.iter().map(|r| r.1.unwrap_or(i64::MIN)).collect();
             let at = |r: u32| times[r as usize];
-            let want = by_definition(&ids, &times, prev);
-            prop_assert_eq!(&neighbours_sorted(&ids, 4, at, prev), &want);
-            match neighbours_in_row_order(&ids, 4, at, prev) {
+            let want: Vec<u32> = (0..ids.len())
+                .map(|r| {
+                    if ids[r] == u32::MAX {
+                        return super::NO_ROW;
+                    }
+                    let mut same: Vec<usize> = (0..ids.len()).filter(|&q| ids[q] == ids[r]).collect();
+                    same.sort_by_key(|&q| (times[q], q));
+                    let i = same.iter().position(|&q| q == r).unwrap();
+                    let n = if prev { i.checked_sub(1) } else { Some(i + 1) };
+                    n.and_then(|n| same.get(n)).map_or(super::NO_ROW, |&q| q as u32)
+                })
+                .collect();
+            prop_assert_eq!(&neighbours_by_sorting(prev, &ids, 4, at), &want);
+            match neighbours_in_row_order(prev, &ids, 4, at) {
                 Some(got) => prop_assert_eq!(&got, &want),
                 None => prop_assert!(!in_order, "rows in time order are answered in one pass"),
             }

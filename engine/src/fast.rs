@@ -343,6 +343,85 @@ pub fn duration_in(c: &Column, unit: f64) -> Option<Column> {
     ))
 }
 
+/// `coalesce`, `least` and `greatest` over columns of one numeric type
+/// (ints, timestamps, floats or durations): the first non-null value, or
+/// the least (greatest) non-null one, as the per-value kernel picks it.
+/// `None` for another function or mixed types.
+pub fn pick(name: &str, args: &[Column]) -> Option<Column> {
+    let way = match name {
+        "coalesce" => Pick::First,
+        "least" => Pick::Least,
+        "greatest" => Pick::Greatest,
+        _ => return None,
+    };
+    let first = args.first()?;
+    let n = first.len();
+    if args.iter().any(|c| c.len() != n) {
+        return None;
+    }
+    macro_rules! typed {
+        ($variant:ident) => {{
+            let cols: Vec<(&[_], Option<&[bool]>)> = args
+                .iter()
+                .map(|c| match &c.data {
+                    Data::$variant(v) => Some((v.as_slice(), c.valid.as_deref())),
+                    _ => None,
+                })
+                .collect::<Option<_>>()?;
+            let (out, valid) = pick_in(way, &cols, n);
+            Some(Column::new(Data::$variant(out), valid))
+        }};
+    }
+    match &first.data {
+        Data::Int(_) => typed!(Int),
+        Data::Timestamp(_) => typed!(Timestamp),
+        Data::Float(_) => typed!(Float),
+        Data::Duration(_) => typed!(Duration),
+        _ => None,
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Pick {
+    First,
+    Least,
+    Greatest,
+}
+
+/// [`pick`] over typed vectors: arguments in order, nulls skipped; a later
+/// value replaces the one kept when it is less (`least`) or not less
+/// (`greatest`), as `kernels::call1` compares.
+fn pick_in<T: Copy + Default + PartialOrd>(
+    way: Pick,
+    cols: &[(&[T], Option<&[bool]>)],
+    n: usize,
+) -> (Vec<T>, Option<Vec<bool>>) {
+    let mut out = vec![T::default(); n];
+    let mut valid = vec![false; n];
+    for (v, ok) in cols {
+        for i in 0..n {
+            if !ok.is_none_or(|m| m[i]) {
+                continue;
+            }
+            let x = v[i];
+            if !valid[i] {
+                out[i] = x;
+                valid[i] = true;
+                continue;
+            }
+            let less = x.partial_cmp(&out[i]) == Some(std::cmp::Ordering::Less);
+            match way {
+                Pick::First => {}
+                Pick::Least if less => out[i] = x,
+                Pick::Greatest if !less => out[i] = x,
+                _ => {}
+            }
+        }
+    }
+    let valid = (!valid.iter().all(|&v| v)).then_some(valid);
+    (out, valid)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -420,6 +499,36 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
+        /// `coalesce`, `least` and `greatest` picked over typed vectors
+        /// equal the per-value kernel, for each numeric type and one to
+        /// three arguments (nulls and ties common).
+        #[test]
+        fn pick_equals_reference(
+            seeds in proptest::collection::vec(
+                (any::<Option<i8>>(), any::<Option<i8>>(), any::<Option<i8>>()), 0..40),
+            arity in 1usize..4,
+        ) {
+            let cols: [Vec<Option<i8>>; 3] = [
+                seeds.iter().map(|s| s.0).collect(),
+                seeds.iter().map(|s| s.1).collect(),
+                seeds.iter().map(|s| s.2).collect(),
+            ];
+            for ty in [Type::Int, Type::Float, Type::Duration, Type::Timestamp] {
+                let args: Vec<Column> = cols[..arity].iter().map(|s| column(&ty, s, 0, 0)).collect();
+                for name in ["coalesce", "least", "greatest"] {
+                    let fast = pick(name, &args).expect("a numeric shape");
+                    let mut b = Builder::new(&ty, seeds.len());
+                    for i in 0..seeds.len() {
+                        let vals: Vec<_> = args.iter().map(|c| get(c, i)).collect();
+                        b.push(crate::kernels::call1(name, &vals, chrono_tz::UTC).unwrap()).unwrap();
+                    }
+                    let slow = b.finish();
+                    let show = |c: &Column| (0..c.len()).map(|i| format!("{:?}", get(c, i))).collect::<Vec<_>>();
+                    prop_assert_eq!(show(&fast), show(&slow), "{} {}", name, ty);
+                }
+            }
+        }
+
         #[test]
         fn fast_equals_reference(
             seeds in proptest::collection::vec((any::<Option<i8>>(), any::<Option<i8>>()), 0..40),

@@ -365,6 +365,9 @@ pub fn call(name: &str, args: &[Column], ty: &Type, tz: Tz, n: usize) -> Result<
     if let Some(out) = unit.and_then(|u| crate::fast::duration_in(&args[0], u)) {
         return Ok(out);
     }
+    if let Some(out) = crate::fast::pick(name, args) {
+        return Ok(out);
+    }
     let mut b = Builder::new(ty, n);
     let mut vals: Vec<V<'_>> = Vec::with_capacity(args.len());
     for i in 0..n {
@@ -375,7 +378,7 @@ pub fn call(name: &str, args: &[Column], ty: &Type, tz: Tz, n: usize) -> Result<
     Ok(b.finish())
 }
 
-fn call1<'a>(name: &str, a: &[V<'a>], tz: Tz) -> Result<V<'a>, String> {
+pub(crate) fn call1<'a>(name: &str, a: &[V<'a>], tz: Tz) -> Result<V<'a>, String> {
     let local = |t: i64| tz.timestamp_micros(t).single();
     Ok(match name {
         "coalesce" => a.iter().copied().find(|v| *v != V::Null).unwrap_or(V::Null),

@@ -441,3 +441,103 @@ proptest! {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// Aggregates written alike in several metrics are computed once; ones
+/// that differ in any part (function, fraction, axis, argument, filter)
+/// are not mistaken for each other. Each metric's value in one run of
+/// them all equals its value run alone.
+#[test]
+fn aggregates_written_alike_share_a_value_and_no_others_do() {
+    let toml = r#"
+[project]
+timezone = "UTC"
+definitions = ["kpis"]
+builtins = false
+
+[tables.t]
+source = "data/t.csv"
+time = "at"
+interval = ["at", "done"]
+[tables.t.types]
+id = "string"
+at = "timestamp"
+done = "timestamp"
+v = "float"
+"#;
+    let data = "id,at,done,v\n\
+                a,2026-01-05 09:00,2026-02-01 09:00,1\n\
+                b,2026-01-06 10:00,2026-01-07 10:00,2\n\
+                c,2026-02-06 10:00,2026-02-07 10:00,4\n\
+                d,2026-02-07 10:00,2026-02-28 00:00,8\n";
+    let metrics: &[(&str, &str)] = &[
+        ("count_a", "count(t)"),
+        ("count_b", "count(t)"),
+        ("count_done", "count(t@done)"),
+        ("count_open", "count(t@period.end)"),
+        ("count_open_start", "count(t@period.start)"),
+        ("sum_v", "sum(t: v)"),
+        ("avg_v", "avg(t: v)"),
+        ("sum_v_twice", "sum(t: v * 2)"),
+        ("big", "count(t where v > 1)"),
+        ("bigger", "count(t where v > 2)"),
+        ("p25", "percentile(t: v, 0.25)"),
+        ("p75", "percentile(t: v, 0.75)"),
+        ("p25_again", "percentile(t: v, 0.25)"),
+    ];
+    let mut defs = String::new();
+    for (id, formula) in metrics {
+        defs.push_str(&format!("[metric.{id}]\nformula = '{formula}'\n"));
+    }
+    let dir = temp_project(&[
+        ("kpi.toml", toml.to_string()),
+        ("kpis/m.toml", defs),
+        ("data/t.csv", data.to_string()),
+    ]);
+    let project = Project::load(&dir).unwrap_or_else(|e| panic!("{}", e.render(None)));
+    let run = |ids: Vec<String>| {
+        let q = Query {
+            metrics: ids,
+            period: PeriodKind::Month,
+            ..Query::default()
+        };
+        let r = project
+            .run(&q)
+            .unwrap_or_else(|e| panic!("{}", e.render(Some(&project.sources))));
+        r.rows
+            .iter()
+            .map(|row| {
+                (
+                    row.period_start,
+                    row.metric.clone(),
+                    row.value.map(|n| n.as_f64()),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let together = run(metrics.iter().map(|(id, _)| id.to_string()).collect());
+    let mut alone = Vec::new();
+    for (id, _) in metrics {
+        alone.extend(run(vec![id.to_string()]));
+    }
+    let mut sorted = together.clone();
+    sorted.sort_by(|a, b| a.partial_cmp(b).expect("comparable"));
+    alone.sort_by(|a, b| a.partial_cmp(b).expect("comparable"));
+    assert_eq!(sorted, alone);
+    // January then February: the values that tell the aggregates apart.
+    let of = |id: &str| -> Vec<Option<f64>> {
+        together.iter().filter(|r| r.1 == id).map(|r| r.2).collect()
+    };
+    assert_eq!(of("count_a"), vec![Some(2.0), Some(2.0)]);
+    assert_eq!(of("count_b"), of("count_a"));
+    assert_eq!(of("count_done"), vec![Some(1.0), Some(3.0)]);
+    assert_eq!(of("count_open"), vec![Some(1.0), Some(0.0)]);
+    assert_eq!(of("count_open_start"), vec![Some(0.0), Some(1.0)]);
+    assert_eq!(of("sum_v"), vec![Some(3.0), Some(12.0)]);
+    assert_eq!(of("avg_v"), vec![Some(1.5), Some(6.0)]);
+    assert_eq!(of("sum_v_twice"), vec![Some(6.0), Some(24.0)]);
+    assert_eq!(of("big"), vec![Some(1.0), Some(2.0)]);
+    assert_eq!(of("bigger"), vec![Some(0.0), Some(2.0)]);
+    assert_eq!(of("p25"), vec![Some(1.25), Some(5.0)]);
+    assert_eq!(of("p75"), vec![Some(1.75), Some(7.0)]);
+    assert_eq!(of("p25_again"), of("p25"));
+}
