@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use kpi_dsl::ast::BinOp;
 
-use crate::column::{Code, Codes, Column, Data, StrVec};
+use crate::column::{Code, Codes, Column, Data, Dict, StrVec};
 use crate::with_codes;
 
 /// Validity of `l op r` for a null-propagating operator: valid where both are.
@@ -58,10 +58,10 @@ fn codes_in(l: &StrVec, r: &StrVec) -> Vec<u32> {
         return r.codes.as_u32().into_owned();
     }
     let translate: Vec<u32> = if r.dict.len() <= 4 {
-        // A literal or a short list: look each one up directly.
+        // A literal or a short list: look each one up.
         r.dict
             .iter()
-            .map(|s| l.code_of(s).unwrap_or(u32::MAX))
+            .map(|s| code_in(&l.dict, s).unwrap_or(u32::MAX))
             .collect()
     } else {
         let index: std::collections::HashMap<&str, u32> = l
@@ -76,6 +76,36 @@ fn codes_in(l: &StrVec, r: &StrVec) -> Vec<u32> {
             .collect()
     };
     with_codes!(&r.codes, v => v.iter().map(|&c| translate[c as usize]).collect())
+}
+
+/// Literal lookups remembered per thread: (dictionary, string) → code.
+/// The dictionary is held weakly, so a dictionary freed and another
+/// allocated at its address is never mistaken for it.
+type Lookups = Vec<(std::sync::Weak<Dict>, String, Option<u32>)>;
+
+thread_local! {
+    static LOOKUPS: std::cell::RefCell<Lookups> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The code of `s` in `dict`. A pass evaluates `ticket_id == "t42"` batch
+/// by batch, and a key column's dictionary holds millions of strings: the
+/// search through it is made once per thread, not once per batch.
+fn code_in(dict: &Arc<Dict>, s: &str) -> Option<u32> {
+    const KEEP: usize = 32;
+    LOOKUPS.with_borrow_mut(|memo| {
+        let hit = memo
+            .iter()
+            .find(|(d, t, _)| t == s && d.upgrade().is_some_and(|d| Arc::ptr_eq(&d, dict)));
+        if let Some(&(_, _, code)) = hit {
+            return code;
+        }
+        let code = dict.iter().position(|d| d == s).map(|p| p as u32);
+        if memo.len() == KEEP {
+            memo.remove(0);
+        }
+        memo.push((Arc::downgrade(dict), s.to_string(), code));
+        code
+    })
 }
 
 fn finite(v: Vec<f64>, valid: &Option<Vec<bool>>, what: &str) -> Result<Vec<f64>, String> {
@@ -311,23 +341,27 @@ pub fn broadcast_str(s: &str, n: usize) -> Data {
     })
 }
 
-/// `x in [strings]` for a string column: membership decided once per
-/// dictionary entry. `None` unless the list holds only strings.
+/// `x in [strings]` for a string column: each string's code found once
+/// ([`code_in`]), then codes compared. `None` unless the list holds only
+/// strings.
 pub fn in_strings(c: &Column, list: &[kpi_dsl::ir::Value], negated: bool) -> Option<Column> {
     let Data::Str(s) = &c.data else { return None };
-    let items: Vec<&str> = list
+    let mut codes: Vec<u32> = list
         .iter()
         .map(|v| match v {
-            kpi_dsl::ir::Value::Str(x) => Some(x.as_str()),
+            kpi_dsl::ir::Value::Str(x) => Some(code_in(&s.dict, x)),
             _ => None,
         })
-        .collect::<Option<_>>()?;
-    let member: Vec<bool> = s
-        .dict
-        .iter()
-        .map(|d| items.contains(&d) != negated)
+        .collect::<Option<Vec<_>>>()?
+        .into_iter()
+        .flatten()
         .collect();
-    let out = with_codes!(&s.codes, v => v.iter().map(|&k| member[k as usize]).collect());
+    codes.sort_unstable();
+    codes.dedup();
+    let out = with_codes!(&s.codes, v => v
+        .iter()
+        .map(|&k| codes.binary_search(&k.wide()).is_ok() != negated)
+        .collect());
     Some(Column::new(Data::Bool(out), c.valid.clone()))
 }
 
@@ -475,6 +509,45 @@ mod tests {
             valid.push(s.is_some());
         }
         Column::new(data, Some(valid))
+    }
+
+    #[test]
+    fn literal_codes_are_remembered_per_dictionary() {
+        for round in 0..50 {
+            // A new dictionary each round, often where a freed one was.
+            let strs: Vec<String> = (0..3).map(|i| format!("s{}", (i + round) % 5)).collect();
+            let d: Arc<Dict> = Arc::new(strs.iter().map(|s| s.as_str()).collect());
+            for probe in ["s0", "s1", "s2", "s3", "s4"] {
+                let want = strs.iter().position(|s| s == probe).map(|p| p as u32);
+                assert_eq!(code_in(&d, probe), want, "round {round}");
+                assert_eq!(code_in(&d, probe), want, "round {round}, remembered");
+            }
+        }
+    }
+
+    #[test]
+    fn in_strings_is_membership_by_text() {
+        let mut b = StrBuilder::default();
+        for s in ["a", "b", "c", "a", "d"] {
+            b.push(s);
+        }
+        let c = Column::new(
+            Data::Str(b.finish()),
+            Some(vec![true, true, true, true, false]),
+        );
+        let list: Vec<kpi_dsl::ir::Value> = ["c", "a", "zz", "a"]
+            .iter()
+            .map(|s| kpi_dsl::ir::Value::Str(s.to_string()))
+            .collect();
+        for negated in [false, true] {
+            let got = in_strings(&c, &list, negated).unwrap();
+            let Data::Bool(v) = &got.data else { panic!() };
+            let want = [true, false, true, true];
+            assert_eq!(v[..4], want.map(|w| w != negated));
+            assert_eq!(got.valid, c.valid, "a null stays null");
+        }
+        let mixed = [kpi_dsl::ir::Value::Int(1)];
+        assert!(in_strings(&c, &mixed, false).is_none());
     }
 
     fn reference(op: BinOp, l: &Column, r: &Column, ty: &Type) -> Result<Vec<String>, String> {
