@@ -2,7 +2,8 @@
 -- built-in KPI whose tables have an agent dimension) from the generated CSV
 -- files, with every timestamp as an instant (TIMESTAMPTZ), as load.sql does
 -- for the ten KPIs of SUITE (tickets here has more columns; calls,
--- qa_reviews, agent_shifts and employee_surveys are added). Durations
+-- qa_reviews, agent_shifts and employee_surveys are added; messages and
+-- surveys come from load_events.sql). Durations
 -- (handle_time, talk_time, hold_time, wrap_time) are whole seconds.
 -- Placeholders filled by duckdb_suite.py: {data} (the data directory).
 
@@ -23,23 +24,6 @@ FROM read_csv('{data}/tickets.csv', header = true, auto_detect = false,
         'agent_id': 'VARCHAR', 'team': 'VARCHAR', 'customer_id': 'VARCHAR',
         'escalated': 'BOOLEAN', 'reopened': 'VARCHAR', 'contacts': 'INTEGER',
         'handle_time': 'BIGINT', 'help_center_resolvable': 'BOOLEAN'});
-
--- rowid keeps file order (ties between messages of a ticket in the same second).
-CREATE TABLE messages AS
-SELECT ticket_id, created_at, author_role, agent_id
-FROM read_csv('{data}/messages.csv', header = true, auto_detect = false,
-    columns = {
-        'id': 'VARCHAR', 'ticket_id': 'VARCHAR', 'created_at': 'TIMESTAMPTZ',
-        'author_role': 'VARCHAR', 'agent_id': 'VARCHAR', 'body': 'VARCHAR'});
-
-CREATE TABLE surveys AS
-SELECT local_ts(created_at) AS created_at, kind, score, agent_id
-FROM read_csv('{data}/surveys.csv', header = true, auto_detect = false,
-    timestampformat = '%Y-%m-%d %H:%M:%S',
-    columns = {
-        'id': 'VARCHAR', 'ticket_id': 'VARCHAR', 'customer_id': 'VARCHAR',
-        'agent_id': 'VARCHAR', 'channel': 'VARCHAR', 'created_at': 'TIMESTAMP',
-        'kind': 'VARCHAR', 'score': 'INTEGER'});
 
 CREATE TABLE calls AS
 SELECT agent_id,

@@ -13,15 +13,6 @@ SELECT id,
        CAST(contacts AS INTEGER) AS contacts, handle_time, help_center_resolvable
 FROM read_parquet('{data}/tickets.parquet');
 
--- rowid keeps file order (single-threaded reads keep the file's order).
-CREATE TABLE messages AS
-SELECT ticket_id, created_at, author_role, agent_id
-FROM read_parquet('{data}/messages.parquet');
-
-CREATE TABLE surveys AS
-SELECT local_ts(created_at) AS created_at, kind, CAST(score AS INTEGER) AS score, agent_id
-FROM read_parquet('{data}/surveys.parquet');
-
 CREATE TABLE calls AS
 SELECT agent_id,
        local_ts(queued_at)   AS queued_at,

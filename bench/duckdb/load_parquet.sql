@@ -16,13 +16,3 @@ SELECT id,
        local_ts(solved_at)         AS solved_at,
        priority, agent_id, escalated, CAST(contacts AS INTEGER) AS contacts
 FROM read_parquet('{data}/tickets.parquet');
-
--- rowid keeps file order, which breaks ties between messages of a ticket
--- sent in the same second (single-threaded reads keep the file's order).
-CREATE TABLE messages AS
-SELECT ticket_id, created_at, author_role, agent_id
-FROM read_parquet('{data}/messages.parquet');
-
-CREATE TABLE surveys AS
-SELECT local_ts(created_at) AS created_at, kind, CAST(score AS INTEGER) AS score, agent_id
-FROM read_parquet('{data}/surveys.parquet');
