@@ -234,13 +234,14 @@ def compare(k, p, name):
     return res
 
 
-def agreement_line(comparisons):
+def agreement_line(comparisons, count_kpis=True):
     parts = []
     for c in comparisons:
         if c["ok"]:
             worst = max((m["max_rel"] for m in c["metrics"].values()), default=0.0)
+            of = f" of {len(c['metrics'])} KPIs" if count_kpis else ""
             parts.append(f"kpi and {c['peer']} agree on all {sum(m['cells'] for m in c['metrics'].values())} "
-                         f"values of {len(c['metrics'])} KPIs (largest relative difference {worst:.1e})")
+                         f"values{of} (largest relative difference {worst:.1e})")
         else:
             bad = {mn: m["bad"] for mn, m in c["metrics"].items() if m["bad"]}
             parts.append(f"kpi and {c['peer']} DISAGREE: {bad}, cells only in kpi {c['n_only_kpi']}, "
@@ -524,17 +525,7 @@ def main():
     if not a.no_peers:
         comparisons = [compare(k, read_peer_csv(os.path.join(outdir, "duckdb.csv")), "duckdb"),
                        compare(k, read_peer_csv(os.path.join(outdir, "polars.csv")), "polars")]
-    parts = []
-    for c in comparisons:
-        if c["ok"]:
-            worst = max((m["max_rel"] for m in c["metrics"].values()), default=0.0)
-            parts.append(f"kpi and {c['peer']} agree on all {sum(m['cells'] for m in c['metrics'].values())} "
-                         f"values (largest relative difference {worst:.1e})")
-        else:
-            bad = {mn: m["bad"] for mn, m in c["metrics"].items() if m["bad"]}
-            parts.append(f"kpi and {c['peer']} DISAGREE: {bad}, cells only in kpi {c['n_only_kpi']}, "
-                         f"only in {c['peer']} {c['n_only_peer']}")
-    ctx["agreement_line"] = "; ".join(parts) + "." if parts else "peers not run."
+    ctx["agreement_line"] = agreement_line(comparisons, count_kpis=False)
     full_comparisons = []
     if ctx["full_duckdb"]:
         full_comparisons = [compare(read_kpi_csv(os.path.join(outdir, "kpi_full.csv")),
