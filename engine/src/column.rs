@@ -128,7 +128,9 @@ impl<'a> FromIterator<&'a str> for Dict {
     }
 }
 
-/// A dictionary-encoded string vector.
+/// A dictionary-encoded string vector. Its dictionary holds every string
+/// its codes name, and may hold others: a key column shares its parent
+/// key's dictionary ([`recode_into`]).
 #[derive(Clone, Debug, Default)]
 pub struct StrVec {
     pub codes: Codes,
