@@ -230,7 +230,7 @@ impl Fields {
 /// change offset twice within a day, every time in between then maps the
 /// same way. Hours holding a transition (a gap or an overlap) are
 /// remembered as such, and their times take the general rule of
-/// [`resolve_local`] one by one.
+/// `resolve_local` one by one.
 pub struct TimestampParser {
     tz: Tz,
     /// Direct-mapped by local hour: (hour, offset or [`Self::MIXED`]).
