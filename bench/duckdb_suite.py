@@ -7,7 +7,7 @@ period) and writes them in long format (month, agent, metric, value) for the com
                            --out results.csv [--threads 1] [--format csv|parquet]
                            [--full] [metric ...]
 
---format parquet reads the .parquet tables (bench/duckdb/load_parquet.sql).
+--format parquet reads the .parquet tables (load_parquet.sql, load_events_parquet.sql).
 --full runs the full built-in suite (suite.FULL, the KPIs `kpi run --by agent`
 computes with no metric names) on the wider tables of load_full.sql /
 load_full_parquet.sql; metric names then pick from FULL. A series metric
