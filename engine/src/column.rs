@@ -141,10 +141,6 @@ impl StrVec {
     pub fn get(&self, i: usize) -> &str {
         self.dict.get(self.codes.get(i) as usize)
     }
-    /// The code of `s` in this vector's dictionary, if it occurs.
-    pub fn code_of(&self, s: &str) -> Option<u32> {
-        self.dict.iter().position(|d| d == s).map(|p| p as u32)
-    }
 }
 
 /// The dictionary codes of a string vector, each in as few bytes as its
@@ -293,7 +289,7 @@ pub fn recode_into(child: &StrVec, valid: Option<&[bool]>, parent: &StrVec) -> O
     let translate: Vec<u32> = cd
         .iter()
         .map(|s| {
-            while cursor < pd.len() && pd.get(cursor) != s && pd.get(cursor) < s {
+            while cursor < pd.len() && pd.get(cursor) < s {
                 cursor += 1;
             }
             if cursor < pd.len() && pd.get(cursor) == s {
@@ -390,6 +386,7 @@ impl StrBuilder {
             self.build_index();
         }
         let h32 = self.hasher.hash_one(s) >> 32;
+        let new_code = self.next_code();
         let dict = &self.dict;
         let entry = self.index.entry(
             spread(h32),
@@ -402,12 +399,10 @@ impl StrBuilder {
                 *o.get() as u32
             }
             Entry::Vacant(v) => {
-                let code = u32::try_from(dict.len())
-                    .expect("fewer than 2^32 distinct strings in one column");
-                v.insert(h32 << 32 | code as u64);
+                v.insert(h32 << 32 | new_code as u64);
                 self.dict.push(s);
                 self.last_new = true;
-                code
+                new_code
             }
         };
         self.codes.push(code);

@@ -180,28 +180,31 @@ impl<'a> Exec<'a> {
         let (child_ids, child_texts) = key_ids(self.column(table, &rel.column)?);
         let mut by_text: Option<foldhash::HashMap<&str, u32>> = None;
         // A key column coded in its parent's dictionary (`recode_into`).
-        let shared = Arc::ptr_eq(&parent_texts, &child_texts);
-        let translate: Vec<u32> = child_texts
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                let p = match (i < parent_texts.len()).then(|| parent_texts.get(i)) {
-                    _ if shared => Some(i as u32),
-                    Some(same) if same == t => Some(i as u32),
-                    _ => by_text
-                        .get_or_insert_with(|| {
-                            parent_texts
-                                .iter()
-                                .enumerate()
-                                .map(|(i, t)| (t, i as u32))
-                                .collect()
-                        })
-                        .get(t)
-                        .copied(),
-                };
-                p.map_or(NO_ROW, |p| row_of[p as usize])
-            })
-            .collect();
+        // Its codes are then the parent's: no text is compared.
+        let translate: Vec<u32> = if Arc::ptr_eq(&parent_texts, &child_texts) {
+            row_of
+        } else {
+            child_texts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    let p = match (i < parent_texts.len()).then(|| parent_texts.get(i)) {
+                        Some(same) if same == t => Some(i as u32),
+                        _ => by_text
+                            .get_or_insert_with(|| {
+                                parent_texts
+                                    .iter()
+                                    .enumerate()
+                                    .map(|(i, t)| (t, i as u32))
+                                    .collect()
+                            })
+                            .get(t)
+                            .copied(),
+                    };
+                    p.map_or(NO_ROW, |p| row_of[p as usize])
+                })
+                .collect()
+        };
         let out: Vec<u32> = child_ids
             .iter()
             .map(|&id| {

@@ -52,10 +52,9 @@ use parquet::file::reader::FileReader;
 use parquet::file::serialized_reader::SerializedFileReader;
 use parquet::schema::types::{ColumnDescPtr, ColumnDescriptor, ColumnPath, Type as Schema};
 
-use crate::column::{Column, Data, StrBuilder, Table, MICROS};
+use crate::column::{Column, Data, StrBuilder, MICROS};
 use crate::read::{
-    clip_text, did_you_mean, ColumnSpec, FileAccount, Loaded, ReadError, ReadOptions, Reject,
-    RejectKind,
+    clip_text, did_you_mean, ColumnSpec, Loaded, ReadError, ReadOptions, Reject, RejectKind,
 };
 use crate::time::{local_date_start, parse_duration, parse_timestamp, resolve_local};
 
@@ -781,14 +780,7 @@ fn read_file(
         read += rows as u64;
     }
 
-    let rejected = rejects.len() as u64;
-    let account = FileAccount {
-        path: path.to_path_buf(),
-        table: name.to_string(),
-        read,
-        accepted: read - rejected,
-        rejected,
-    };
+    let accepted = read - rejects.len() as u64;
     let mut columns = IndexMap::with_capacity(specs.len());
     for (p, (values, valid)) in plans.iter().zip(cols) {
         let data = match (values, &p.spec.ty) {
@@ -801,18 +793,10 @@ fn read_file(
             (Values::Bool(v), _) => Data::Bool(v),
             (Values::Str(b), _) => Data::Str(b.finish()),
         };
-        debug_assert_eq!(valid.len as u64, account.accepted, "{}", p.spec.name);
+        debug_assert_eq!(valid.len as u64, accepted, "{}", p.spec.name);
         columns.insert(p.spec.name.clone(), Column::new(data, valid.rows));
     }
-    Ok(Loaded {
-        table: Table {
-            name: name.to_string(),
-            len: account.accepted as usize,
-            columns,
-        },
-        account,
-        rejects,
-    })
+    Ok(Loaded::new(name, path, read, columns, rejects))
 }
 
 /// The validity of a column under construction: nothing is stored while

@@ -212,6 +212,36 @@ pub struct Loaded {
     pub rejects: Vec<Reject>,
 }
 
+impl Loaded {
+    /// The table `name` read from `path`: `read` rows, the accepted ones in
+    /// `columns`, the others in `rejects`.
+    pub(crate) fn new(
+        name: &str,
+        path: &Path,
+        read: u64,
+        columns: IndexMap<String, Column>,
+        rejects: Vec<Reject>,
+    ) -> Loaded {
+        let rejected = rejects.len() as u64;
+        let accepted = read - rejected;
+        Loaded {
+            table: Table {
+                name: name.to_string(),
+                len: accepted as usize,
+                columns,
+            },
+            account: FileAccount {
+                path: path.to_path_buf(),
+                table: name.to_string(),
+                read,
+                accepted,
+                rejected,
+            },
+            rejects,
+        }
+    }
+}
+
 /// Lines listing the first `show` rejects, indented by two spaces, then
 /// `… and N more` when there are more.
 pub fn describe_rejects(rejects: &[Reject], show: usize) -> String {
@@ -315,28 +345,13 @@ fn read_from(
         "tsv" => r.csv(file, b'\t')?,
         _ => r.jsonl(file)?,
     };
-    let rejected = r.rejects.len() as u64;
-    let account = FileAccount {
-        path: path.to_path_buf(),
-        table: name.to_string(),
-        read: r.read,
-        accepted: r.read - rejected,
-        rejected,
-    };
+    let accepted = r.read - r.rejects.len() as u64;
     let mut columns = IndexMap::with_capacity(specs.len());
     for (spec, b) in specs.iter().zip(r.cols) {
-        debug_assert_eq!(b.valid.len() as u64, account.accepted, "{}", spec.name);
+        debug_assert_eq!(b.valid.len() as u64, accepted, "{}", spec.name);
         columns.insert(spec.name.clone(), b.finish());
     }
-    Ok(Loaded {
-        table: Table {
-            name: name.to_string(),
-            len: account.accepted as usize,
-            columns,
-        },
-        account,
-        rejects: r.rejects,
-    })
+    Ok(Loaded::new(name, path, r.read, columns, r.rejects))
 }
 
 /// Bytes asked of the file at a time: the tokenizer runs over long stretches
