@@ -285,19 +285,7 @@ impl<'a> Exec<'a> {
                 let ParamValue::Map(map) = &self.params[name] else {
                     return Err(format!("internal: `{name}` is not a table"));
                 };
-                let keys = self.eval(key, f)?;
-                let mut b = kernels::Builder::new(&e.ty, n);
-                for i in 0..n {
-                    let v = match get(&keys, i) {
-                        V::S(k) => map.get(k).and_then(kpi_dsl::check::param_constant),
-                        _ => None,
-                    };
-                    match &v {
-                        Some(v) => b.push(value_v(v))?,
-                        None => b.push(V::Null)?,
-                    }
-                }
-                b.finish()
+                index_map(map, &self.eval(key, f)?, &e.ty)?
             }
             K::PeriodStart | K::PeriodEnd => {
                 let pick = |p: (i64, i64)| {
@@ -922,6 +910,44 @@ pub(crate) fn uses_period(a: &ir::Aggregate) -> bool {
     found
 }
 
+/// `map[key]` for each row's key: null where the key is null or not in
+/// the map.
+fn index_map(map: &IndexMap<String, ParamValue>, keys: &Column, ty: &Type) -> R<Column> {
+    let lookup = |k: V<'_>| match k {
+        V::S(k) => map.get(k).and_then(kpi_dsl::check::param_constant),
+        _ => None,
+    };
+    let push = |b: &mut kernels::Builder, k: V<'_>| match &lookup(k) {
+        Some(v) => b.push(value_v(v)),
+        None => b.push(V::Null),
+    };
+    let n = keys.len();
+    match &keys.data {
+        // String keys (`params.sla[priority]`): each distinct string is
+        // looked up once and rows take their code's value — when the
+        // dictionary is no larger than the rows, so that a key column's
+        // millions of ids are never all looked up for a batch.
+        Data::Str(s) if s.dict.len() <= n => {
+            let mut b = kernels::Builder::new(ty, s.dict.len());
+            for k in s.dict.iter() {
+                push(&mut b, V::S(k))?;
+            }
+            let by_code = kernels::gather(&b.finish(), &s.codes.as_u32());
+            let valid = (0..n)
+                .map(|i| keys.is_valid(i) && by_code.is_valid(i))
+                .collect();
+            Ok(Column::new(by_code.data, Some(valid)))
+        }
+        _ => {
+            let mut b = kernels::Builder::new(ty, n);
+            for i in 0..n {
+                push(&mut b, get(keys, i))?;
+            }
+            Ok(b.finish())
+        }
+    }
+}
+
 fn value_v(v: &ir::Value) -> V<'_> {
     match v {
         ir::Value::Null => V::Null,
@@ -941,6 +967,39 @@ mod tests {
     use crate::column::{Column, Data};
 
     proptest! {
+        /// `map[key]` looked up per distinct string equals the lookup per
+        /// row: keys null, missing from the map, and repeated; dictionaries
+        /// smaller and larger than the rows.
+        #[test]
+        fn index_map_by_code_equals_per_row(
+            keys in prop::collection::vec(prop::option::of(0u8..6), 0..30),
+            extra in 0usize..40,
+        ) {
+            use kpi_dsl::{ParamValue, Type};
+            let map: indexmap::IndexMap<String, ParamValue> = (0..4)
+                .map(|k| (format!("k{k}"), ParamValue::Duration(k * 1000)))
+                .collect();
+            let mut b = crate::column::StrBuilder::default();
+            for k in 0..extra {
+                b.push(&format!("x{k}"));
+            }
+            for k in &keys {
+                b.push(&format!("k{}", k.unwrap_or(0)));
+            }
+            let mut s = b.finish();
+            let codes: Vec<u32> = s.codes.iter().skip(extra).collect();
+            s.codes = crate::column::Codes::U32(codes);
+            let col = Column::new(Data::Str(s), Some(keys.iter().map(Option::is_some).collect()));
+            let got = super::index_map(&map, &col, &Type::Duration).unwrap();
+            for (i, k) in keys.iter().enumerate() {
+                let want = match k {
+                    Some(k) if *k < 4 => crate::kernels::V::D(*k as f64 * 1000.0),
+                    _ => crate::kernels::V::Null,
+                };
+                prop_assert_eq!(crate::kernels::get(&got, i), want);
+            }
+        }
+
         /// Rows open at each instant, found in one pass, equal a filter per
         /// instant (`from < at <= to`, a null `to` open); instants repeat,
         /// go backwards and are missing.
