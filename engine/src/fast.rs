@@ -177,6 +177,16 @@ pub fn binary(op: BinOp, l: &Column, r: &Column) -> Option<Result<Column, String
                 cmp_bools(op, &a, &b, float_cmp)
             }
             (Bool(a), Bool(b)) => cmp_bools(op, a, b, |x, y| x.cmp(&y)),
+            // One string on the right (`role == "agent"`: a literal):
+            // its code in the left's dictionary is found once.
+            (Str(a), Str(b)) if matches!(op, BinOp::Eq | BinOp::Ne) && b.dict.len() == 1 => {
+                let code = match Arc::ptr_eq(&a.dict, &b.dict) {
+                    true => 0,
+                    false => code_in(&a.dict, b.dict.get(0)).unwrap_or(u32::MAX),
+                };
+                let eq = op == BinOp::Eq;
+                with_codes!(&a.codes, v => v.iter().map(|&x| (x.wide() == code) == eq).collect())
+            }
             (Str(a), Str(b)) if matches!(op, BinOp::Eq | BinOp::Ne) => {
                 let rb = codes_in(a, b);
                 let eq = op == BinOp::Eq;

@@ -9,7 +9,7 @@ use kpi_dsl::ast::BinOp;
 use kpi_dsl::ir::Value;
 use kpi_dsl::Type;
 
-use crate::column::{Column, Data, StrBuilder, MICROS};
+use crate::column::{Codes, Column, Data, StrBuilder, MICROS};
 
 /// One value read out of a column.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -473,6 +473,9 @@ pub(crate) fn call1<'a>(name: &str, a: &[V<'a>], tz: Tz) -> Result<V<'a>, String
 
 /// `c[idx]` for each index: the rows of a selection.
 pub fn gather(c: &Column, idx: &[u32]) -> Column {
+    if let Some(range) = contiguous(idx) {
+        return slice(c, range);
+    }
     let valid = c
         .valid
         .as_ref()
@@ -485,6 +488,36 @@ pub fn gather(c: &Column, idx: &[u32]) -> Column {
         Data::Duration(v) => Data::Duration(idx.iter().map(|&i| v[i as usize]).collect()),
         Data::Str(s) => Data::Str(crate::column::StrVec {
             codes: s.codes.gather(idx),
+            dict: s.dict.clone(),
+        }),
+    };
+    Column::new(data, valid)
+}
+
+/// The range `idx` lists when it is consecutive rows, in order (a batch
+/// of a pass over a period axis usually is).
+fn contiguous(idx: &[u32]) -> Option<std::ops::Range<usize>> {
+    let (&first, &last) = (idx.first()?, idx.last()?);
+    let consecutive = last.checked_sub(first)? as usize == idx.len() - 1
+        && idx.windows(2).all(|w| w[1] == w[0].wrapping_add(1));
+    consecutive.then(|| first as usize..last as usize + 1)
+}
+
+/// Rows `range` of `c`, copied as slices.
+fn slice(c: &Column, range: std::ops::Range<usize>) -> Column {
+    let valid = c.valid.as_ref().map(|v| v[range.clone()].to_vec());
+    let data = match &c.data {
+        Data::Int(v) => Data::Int(v[range].to_vec()),
+        Data::Float(v) => Data::Float(v[range].to_vec()),
+        Data::Bool(v) => Data::Bool(v[range].to_vec()),
+        Data::Timestamp(v) => Data::Timestamp(v[range].to_vec()),
+        Data::Duration(v) => Data::Duration(v[range].to_vec()),
+        Data::Str(s) => Data::Str(crate::column::StrVec {
+            codes: match &s.codes {
+                Codes::U8(v) => Codes::U8(v[range].to_vec()),
+                Codes::U16(v) => Codes::U16(v[range].to_vec()),
+                Codes::U32(v) => Codes::U32(v[range].to_vec()),
+            },
             dict: s.dict.clone(),
         }),
     };
