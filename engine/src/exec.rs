@@ -37,6 +37,10 @@ pub(crate) enum Frame<'f> {
         table: &'f str,
         rows: &'f [u32],
         period: Option<(usize, (i64, i64))>,
+        /// Values of the subexpressions repeated in a pass, kept while
+        /// these rows are evaluated (none for rows of another kind: a
+        /// window's neighbours, a child table's).
+        shared: Option<&'f Shared<'f>>,
     },
     /// The cells of the result grid: cell `i` is period `i / groups`, group `i % groups`.
     Cells {
@@ -48,6 +52,62 @@ pub(crate) enum Frame<'f> {
     },
     /// One instant computation per period (`T@expr`).
     Instant { period: (i64, i64) },
+}
+
+/// The subexpressions that occur more than once among a pass's filters and
+/// arguments (`solved_at - created_at` in a resolution time and an SLA
+/// filter; `role == "agent" and prev(role by ticket_id) == "customer"`
+/// under two response times), each as a slot: node address → slot, where
+/// equal subexpressions (by their written-out tree) share a slot. Names,
+/// literals and parameters are not kept: reading them again costs no more
+/// than a copy.
+pub(crate) fn shared_slots(exprs: &[&ir::Expr]) -> (foldhash::HashMap<usize, usize>, usize) {
+    let mut nodes: Vec<(&ir::Expr, String)> = Vec::new();
+    let mut count: HashMap<String, usize> = HashMap::new();
+    for e in exprs {
+        e.walk(&mut |x| {
+            if matches!(
+                x.kind,
+                K::Lit(_) | K::Column(_) | K::Param(_) | K::PeriodStart | K::PeriodEnd
+            ) {
+                return;
+            }
+            let t = ir::tree(x);
+            *count.entry(t.clone()).or_default() += 1;
+            nodes.push((x, t));
+        });
+    }
+    let mut slot_of_tree: HashMap<String, usize> = HashMap::new();
+    let mut slot_of = foldhash::HashMap::default();
+    for (x, t) in nodes {
+        if count[&t] < 2 {
+            continue;
+        }
+        let next = slot_of_tree.len();
+        slot_of.insert(id(x), *slot_of_tree.entry(t).or_insert(next));
+    }
+    (slot_of, slot_of_tree.len())
+}
+
+/// The values of a pass's repeated subexpressions ([`shared_slots`]) over
+/// one batch of rows, each computed when first asked.
+pub(crate) struct Shared<'s> {
+    slot_of: &'s foldhash::HashMap<usize, usize>,
+    values: std::cell::RefCell<Vec<Option<Column>>>,
+}
+
+impl<'s> Shared<'s> {
+    pub fn new(slots: &'s (foldhash::HashMap<usize, usize>, usize)) -> Self {
+        Shared {
+            slot_of: &slots.0,
+            values: std::cell::RefCell::new(vec![None; slots.1]),
+        }
+    }
+
+    /// Forgets the values of the previous batch.
+    pub fn clear(&self) {
+        self.values.borrow_mut().iter_mut().for_each(|v| *v = None);
+    }
 }
 
 impl Frame<'_> {
@@ -256,6 +316,23 @@ impl<'a> Exec<'a> {
     }
 
     pub fn eval(&self, e: &ir::Expr, f: &Frame<'_>) -> R<Column> {
+        if let Frame::Rows {
+            shared: Some(s), ..
+        } = f
+        {
+            if let Some(&slot) = s.slot_of.get(&id(e)) {
+                if let Some(c) = &s.values.borrow()[slot] {
+                    return Ok(c.clone());
+                }
+                let c = self.eval_node(e, f)?;
+                s.values.borrow_mut()[slot] = Some(c.clone());
+                return Ok(c);
+            }
+        }
+        self.eval_node(e, f)
+    }
+
+    fn eval_node(&self, e: &ir::Expr, f: &Frame<'_>) -> R<Column> {
         let n = f.len();
         let out = match &e.kind {
             K::Lit(v) => kernels::broadcast(v, &e.ty, n),
@@ -376,6 +453,7 @@ impl<'a> Exec<'a> {
                         table,
                         rows: &dense,
                         period: None,
+                        shared: None,
                     };
                     kernels::mask_rows(self.eval(value, &at)?, &idx, NO_ROW)
                 }
@@ -389,6 +467,7 @@ impl<'a> Exec<'a> {
                     table,
                     rows,
                     period,
+                    ..
                 } => kernels::gather(&*self.child_aggregate(a, table, *period)?, rows),
                 Frame::Instant { .. } => return Err("internal: aggregate in an instant".into()),
             },
@@ -434,6 +513,7 @@ impl<'a> Exec<'a> {
                     table,
                     rows: &all,
                     period: None,
+                    shared: None,
                 };
                 evaluated = self.eval(key, &frame)?;
                 &evaluated
@@ -499,6 +579,7 @@ impl<'a> Exec<'a> {
             table: &a.table,
             rows: &rows,
             period,
+            shared: None,
         };
         if let Some(call) = &a.plugin {
             // One call over every selected child row, grouped by parent row.
@@ -524,6 +605,7 @@ impl<'a> Exec<'a> {
                 table: &a.table,
                 rows: chunks[c],
                 period,
+                shared: None,
             };
             let filter = a
                 .filter

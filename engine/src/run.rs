@@ -11,7 +11,9 @@ use kpi_dsl::{codes, Better, CheckedMetric, Diagnostic, Type};
 
 use crate::agg::Accumulator;
 use crate::column::{Column, Data, Table, MICROS};
-use crate::exec::{agg_output, id, par_map, uses_period, Exec, Frame, NO_ROW};
+use crate::exec::{
+    agg_output, id, par_map, shared_slots, uses_period, Exec, Frame, Shared, NO_ROW,
+};
 use crate::kernels::{get, V};
 use crate::period::PeriodKind;
 use crate::project::{resolve_path, Project};
@@ -420,6 +422,7 @@ impl Project {
                 let parts = par_map(total.div_ceil(chunk), threads, |c| {
                     let mut part = empty.clone();
                     let mut memo = Memo::new(&plan);
+                    let shared = Shared::new(&plan.shared);
                     // A unit is evaluated in batches of rows small enough
                     // to stay in cache, accumulated in row order: the same
                     // updates, in the same order, as one evaluation of the
@@ -460,10 +463,12 @@ impl Project {
                             continue;
                         }
                         evaluated = true;
+                        shared.clear();
                         let frame = Frame::Rows {
                             table: &p.table,
                             rows: &rows,
                             period: None,
+                            shared: Some(&shared),
                         };
                         memo.clear();
                         for (k, a) in p.aggs.iter().enumerate() {
@@ -501,10 +506,12 @@ impl Project {
                 };
                 let parts = par_map(lists.len(), threads, |pi| {
                     let rows = &lists[pi];
+                    let shared = Shared::new(&plan.shared);
                     let frame = Frame::Rows {
                         table: &p.table,
                         rows,
                         period: Some((pi, periods[pi])),
+                        shared: Some(&shared),
                     };
                     let cells: Vec<u32> = rows.iter().map(|&r| cell(pi as u32, r)).collect();
                     let mut memo = Memo::new(&plan);
@@ -909,6 +916,8 @@ struct MemoPlan<'p> {
     exprs: Vec<&'p ir::Expr>,
     /// Each aggregate's filter and argument, as indexes into `exprs`.
     of: Vec<(Option<usize>, Option<usize>)>,
+    /// The subexpressions repeated among `exprs` ([`shared_slots`]).
+    shared: (foldhash::HashMap<usize, usize>, usize),
 }
 
 impl<'p> MemoPlan<'p> {
@@ -927,7 +936,8 @@ impl<'p> MemoPlan<'p> {
             .iter()
             .map(|a| (slot(a.filter.as_ref()), slot(a.arg.as_ref())))
             .collect();
-        MemoPlan { exprs, of }
+        let shared = shared_slots(&exprs);
+        MemoPlan { exprs, of, shared }
     }
 }
 
