@@ -19,7 +19,7 @@ fn both_valid(l: &Column, r: &Column) -> Option<Vec<bool>> {
     match (&l.valid, &r.valid) {
         (None, None) => None,
         (Some(a), None) | (None, Some(a)) => Some(a.clone()),
-        (Some(a), Some(b)) => Some(a.iter().zip(b).map(|(x, y)| *x && *y).collect()),
+        (Some(a), Some(b)) => Some(a.iter().zip(b).map(|(x, y)| *x & *y).collect()),
     }
 }
 
@@ -222,6 +222,21 @@ fn arith(
     };
     let (data, valid) = match (op, &l.data, &r.data) {
         (BinOp::Sub, Timestamp(a), Timestamp(b)) => {
+            // Overflow is rare: one loop without branches, and the row by
+            // row loop below only when some difference overflowed.
+            let mut overflowed = false;
+            let out: Vec<f64> = a
+                .iter()
+                .zip(b)
+                .map(|(&x, &y)| {
+                    let (d, o) = x.overflowing_sub(y);
+                    overflowed |= o;
+                    d as f64
+                })
+                .collect();
+            if !overflowed {
+                return Ok(Some(Column::new(Duration(out), valid)));
+            }
             let mut out = Vec::with_capacity(a.len());
             for (i, (&x, &y)) in a.iter().zip(b).enumerate() {
                 let ok = valid.as_ref().is_none_or(|m| m[i]);
@@ -318,27 +333,26 @@ fn logic(
 ) -> Column {
     if va.is_none() && vb.is_none() {
         let out = if and {
-            a.iter().zip(b).map(|(x, y)| *x && *y).collect()
+            a.iter().zip(b).map(|(x, y)| *x & *y).collect()
         } else {
-            a.iter().zip(b).map(|(x, y)| *x || *y).collect()
+            a.iter().zip(b).map(|(x, y)| *x | *y).collect()
         };
         return Column::new(Data::Bool(out), None);
     }
+    // The dominant value (false for and, true for or) decides alone, where
+    // it is known; otherwise the result is known when both sides are.
     let n = a.len();
+    let known = |v: &Option<Vec<bool>>, i: usize| v.as_ref().is_none_or(|m| m[i]);
     let mut out = Vec::with_capacity(n);
     let mut valid = Vec::with_capacity(n);
     for i in 0..n {
-        let x = va.as_ref().is_none_or(|m| m[i]).then_some(a[i]);
-        let y = vb.as_ref().is_none_or(|m| m[i]).then_some(b[i]);
-        // The dominant value (false for and, true for or) decides alone.
-        let v = match (x, y) {
-            (Some(p), _) if p != and => Some(!and),
-            (_, Some(q)) if q != and => Some(!and),
-            (Some(_), Some(_)) => Some(and),
-            _ => None,
-        };
-        out.push(v.unwrap_or(false));
-        valid.push(v.is_some());
+        let (kx, ky) = (known(va, i), known(vb, i));
+        let dominant = (kx & (a[i] != and)) | (ky & (b[i] != and));
+        let ok = dominant | (kx & ky);
+        valid.push(ok);
+        // and: true only when known and not decided by a false; or: true
+        // only when decided by a true (a null is stored as false).
+        out.push(if and { ok & !dominant } else { dominant });
     }
     Column::new(Data::Bool(out), Some(valid))
 }
