@@ -187,6 +187,16 @@ impl Accumulator {
                 _ => return,
             },
         };
+        // A count of the rows where a filter holds (the commonest
+        // aggregate): the filter is read as the rows are counted.
+        if let (None, Slots::Count(c), Some((m, mv))) = (values, &mut self.slots, mask) {
+            for (k, (&cell, &take)) in cells.iter().zip(m).enumerate() {
+                if cell != u32::MAX {
+                    c[cell as usize] += (take && mv.is_none_or(|v| v[k])) as i64;
+                }
+            }
+            return;
+        }
         let row_valid = values.and_then(|c| c.valid.as_deref());
         // The cell of each row that counts (`u32::MAX` for those that do
         // not), so the typed loops below test one thing per row.

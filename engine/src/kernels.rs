@@ -578,6 +578,61 @@ mod tests {
     }
 
     #[test]
+    fn gathering_consecutive_rows_equals_gathering_each() {
+        let strings = {
+            let mut b = StrBuilder::default();
+            for s in ["a", "b", "a", "c", "d", "b"] {
+                b.push(s);
+            }
+            Column::new(
+                Data::Str(b.finish()),
+                Some(vec![true, false, true, true, true, true]),
+            )
+        };
+        let ints = ints(&[Some(1), None, Some(3), Some(4), None, Some(6)]);
+        let show = |c: &Column| {
+            (0..c.len())
+                .map(|i| format!("{:?}", get(c, i)))
+                .collect::<Vec<_>>()
+        };
+        for c in [&ints, &strings] {
+            for idx in [
+                &[1u32, 2, 3][..],
+                &[2, 3, 4, 5],
+                &[0],
+                &[],
+                &[3, 2, 1],
+                &[1, 3, 2, 4],
+                &[2, 2, 3],
+            ] {
+                let want: Vec<String> = idx
+                    .iter()
+                    .map(|&i| format!("{:?}", get(c, i as usize)))
+                    .collect();
+                assert_eq!(show(&gather(c, idx)), want, "{idx:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn timestamp_differences_overflow_only_where_valid() {
+        let ts = |v: &[Option<i64>]| {
+            Column::new(
+                Data::Timestamp(v.iter().map(|x| x.unwrap_or(i64::MIN)).collect()),
+                Some(v.iter().map(Option::is_some).collect()),
+            )
+        };
+        let a = ts(&[Some(i64::MAX), Some(5), None]);
+        let b = ts(&[Some(-1), Some(2), Some(1)]);
+        assert!(binary(BinOp::Sub, &a, &b, &Type::Duration).is_err());
+        let a = ts(&[None, Some(5), Some(i64::MAX)]);
+        let out = binary(BinOp::Sub, &a, &b, &Type::Duration).unwrap();
+        assert_eq!(get(&out, 0), V::Null);
+        assert_eq!(get(&out, 1), V::D(3.0));
+        assert_eq!(get(&out, 2), V::D((i64::MAX - 1) as f64));
+    }
+
+    #[test]
     fn division_by_zero_is_null_and_int_division_is_float() {
         let out = binary(
             BinOp::Div,
