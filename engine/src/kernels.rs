@@ -625,7 +625,9 @@ mod tests {
         let a = ts(&[Some(i64::MAX), Some(5), None]);
         let b = ts(&[Some(-1), Some(2), Some(1)]);
         assert!(binary(BinOp::Sub, &a, &b, &Type::Duration).is_err());
+        // Row 0 overflows (i64::MIN - 1) under a null: no error.
         let a = ts(&[None, Some(5), Some(i64::MAX)]);
+        let b = ts(&[Some(1), Some(2), Some(1)]);
         let out = binary(BinOp::Sub, &a, &b, &Type::Duration).unwrap();
         assert_eq!(get(&out, 0), V::Null);
         assert_eq!(get(&out, 1), V::D(3.0));
