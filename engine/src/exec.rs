@@ -445,17 +445,22 @@ impl<'a> Exec<'a> {
                     // rows only (outside any period, as over the table).
                     let source = self.window(*func, key, table)?;
                     let idx: Vec<u32> = rows.iter().map(|&r| source[r as usize]).collect();
-                    let dense: Vec<u32> = idx
-                        .iter()
-                        .map(|&r| if r == NO_ROW { 0 } else { r })
-                        .collect();
-                    let at = Frame::Rows {
-                        table,
-                        rows: &dense,
-                        period: None,
-                        shared: None,
-                    };
-                    kernels::mask_rows(self.eval(value, &at)?, &idx, NO_ROW)
+                    if let K::Column(c) = &value.kind {
+                        // A column (`prev(created_at by …)`): read in one pass.
+                        kernels::gather_opt(self.column(table, c)?, &idx)
+                    } else {
+                        let dense: Vec<u32> = idx
+                            .iter()
+                            .map(|&r| if r == NO_ROW { 0 } else { r })
+                            .collect();
+                        let at = Frame::Rows {
+                            table,
+                            rows: &dense,
+                            period: None,
+                            shared: None,
+                        };
+                        kernels::mask_rows(self.eval(value, &at)?, &idx, NO_ROW)
+                    }
                 }
                 _ => return Err("internal: window outside a row".into()),
             },

@@ -534,8 +534,25 @@ pub fn gather_opt(c: &Column, idx: &[u32]) -> Column {
     if !idx.contains(&NONE) {
         return gather(c, idx);
     }
-    let dense: Vec<u32> = idx.iter().map(|&i| if i == NONE { 0 } else { i }).collect();
-    mask_rows(gather(c, &dense), idx, NONE)
+    // One pass: a missing row reads row 0 and is null.
+    let row = |i: u32| if i == NONE { 0 } else { i as usize };
+    let valid = idx.iter().map(|&i| i != NONE && c.is_valid(row(i))).collect();
+    let data = match &c.data {
+        Data::Int(v) => Data::Int(idx.iter().map(|&i| v[row(i)]).collect()),
+        Data::Float(v) => Data::Float(idx.iter().map(|&i| v[row(i)]).collect()),
+        Data::Bool(v) => Data::Bool(idx.iter().map(|&i| v[row(i)]).collect()),
+        Data::Timestamp(v) => Data::Timestamp(idx.iter().map(|&i| v[row(i)]).collect()),
+        Data::Duration(v) => Data::Duration(idx.iter().map(|&i| v[row(i)]).collect()),
+        Data::Str(s) => Data::Str(crate::column::StrVec {
+            codes: match &s.codes {
+                Codes::U8(v) => Codes::U8(idx.iter().map(|&i| v[row(i)]).collect()),
+                Codes::U16(v) => Codes::U16(idx.iter().map(|&i| v[row(i)]).collect()),
+                Codes::U32(v) => Codes::U32(idx.iter().map(|&i| v[row(i)]).collect()),
+            },
+            dict: s.dict.clone(),
+        }),
+    };
+    Column::new(data, Some(valid))
 }
 
 /// `c` with the rows where `idx` is `none` made null.
