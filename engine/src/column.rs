@@ -224,14 +224,19 @@ impl Codes {
     pub fn get(&self, i: usize) -> u32 {
         with_codes!(self, v => v[i].wide())
     }
-    pub fn iter(&self) -> Box<dyn Iterator<Item = u32> + '_> {
-        with_codes!(self, v => Box::new(v.iter().map(|&c| c.wide())))
+    /// The codes in order, as `u32`s. (Each is read through [`Codes::get`]:
+    /// a width test the processor predicts, not a call through a boxed
+    /// iterator per code; hot loops use [`with_codes!`].)
+    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        (0..self.len()).map(move |i| self.get(i))
     }
     /// The codes as `u32`s: borrowed when they already are.
     pub fn as_u32(&self) -> std::borrow::Cow<'_, [u32]> {
         match self {
             Codes::U32(v) => std::borrow::Cow::Borrowed(v),
-            other => std::borrow::Cow::Owned(other.iter().collect()),
+            other => {
+                with_codes!(other, v => std::borrow::Cow::Owned(v.iter().map(|&c| c.wide()).collect()))
+            }
         }
     }
     /// The codes at rows `idx`, in the same width.

@@ -536,7 +536,10 @@ pub fn gather_opt(c: &Column, idx: &[u32]) -> Column {
     }
     // One pass: a missing row reads row 0 and is null.
     let row = |i: u32| if i == NONE { 0 } else { i as usize };
-    let valid = idx.iter().map(|&i| i != NONE && c.is_valid(row(i))).collect();
+    let valid = idx
+        .iter()
+        .map(|&i| i != NONE && c.is_valid(row(i)))
+        .collect();
     let data = match &c.data {
         Data::Int(v) => Data::Int(idx.iter().map(|&i| v[row(i)]).collect()),
         Data::Float(v) => Data::Float(idx.iter().map(|&i| v[row(i)]).collect()),
