@@ -1418,3 +1418,76 @@ fn library_load_and_run() {
         "{csv}"
     );
 }
+
+#[test]
+fn relations_over_four_byte_keys() {
+    // 70,000 tickets t00000..t69999 (more than 65,536: key codes take four
+    // bytes, and the messages' codes are then their tickets' rows), each
+    // with one customer message and i % 3 agent messages, in ticket order;
+    // every fourth ticket is a chat.
+    //   chat_messages = sum over i = 4k (k < 17,500) of 1 + (4k % 3 = k % 3)
+    //                 = 17,500 + 5,833 * 3 (k = 0..17,498) + 0 (k = 17,499) = 34,999
+    //   touches = sum(i % 3) / 70,000 = (23,333 * 3 + 0) / 70,000 = 69,999 / 70,000
+    let n = 70_000;
+    let mut tickets = String::from("id,created_at,solved_at,channel\n");
+    let mut messages = String::from("id,ticket_id,created_at,author_role\n");
+    for i in 0..n {
+        let channel = if i % 4 == 0 { "chat" } else { "email" };
+        tickets.push_str(&format!(
+            "t{i:05},2026-01-02 09:00,2026-01-03 09:00,{channel}\n"
+        ));
+        messages.push_str(&format!("c{i},t{i:05},2026-01-02 10:00,customer\n"));
+        for j in 0..i % 3 {
+            messages.push_str(&format!("a{i}-{j},t{i:05},2026-01-02 11:0{j},agent\n"));
+        }
+    }
+    let kpis = r#"
+[metric.chat_messages]
+formula = 'count(messages where ticket.channel == "chat")'
+
+[metric.touches]
+formula = 'sum(tickets@solved_at: count(messages where author_role == "agent")) / count(tickets@solved_at)'
+"#;
+    let dir = crate::common::temp_project(
+        "four-byte-keys",
+        &[
+            (
+                "kpi.toml",
+                "[project]\ntimezone = \"UTC\"\ndefinitions = [\"kpis\"]\nbuiltins = false\n\
+                 [tables.tickets]\nsource = \"data/tickets.csv\"\n\
+                 [tables.messages]\nsource = \"data/messages.csv\"\n",
+            ),
+            ("kpis/k.toml", kpis),
+            ("data/tickets.csv", &tickets),
+            ("data/messages.csv", &messages),
+        ],
+    );
+    for threads in ["1", "2"] {
+        let out = crate::common::kpi_in(
+            &dir,
+            &[
+                "run",
+                "--period",
+                "all",
+                "--format",
+                "csv",
+                "--threads",
+                threads,
+            ],
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let rows = crate::common::csv_rows(&out.stdout);
+        let value = |metric: &str| {
+            rows.iter()
+                .find(|r| r[2] == metric)
+                .unwrap_or_else(|| panic!("no {metric} in {:?}", out.stdout))[3]
+                .clone()
+        };
+        assert_eq!(value("chat_messages"), "34999");
+        same(
+            &value("touches"),
+            &(69_999.0 / 70_000.0).to_string(),
+            "touches",
+        );
+    }
+}

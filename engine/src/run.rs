@@ -10,9 +10,9 @@ use kpi_dsl::ir::{self, Axis, ExprKind as K};
 use kpi_dsl::{codes, Better, CheckedMetric, Diagnostic, Type};
 
 use crate::agg::Accumulator;
-use crate::column::{Column, Data, Table, MICROS};
+use crate::column::{Codes, Column, Data, Table, MICROS};
 use crate::exec::{
-    agg_output, id, par_map, shared_slots, uses_period, Exec, Frame, Shared, NO_ROW,
+    agg_output, id, par_fold, par_map, shared_slots, uses_period, Exec, Frame, Shared, NO_ROW,
 };
 use crate::kernels::{get, V};
 use crate::period::PeriodKind;
@@ -264,6 +264,13 @@ impl Project {
             }
         }
 
+        // A table's passes run one after another, tables in the order the
+        // metrics first read them: what a table's passes build (its windows,
+        // its group keys, child aggregates over its rows) is freed before the
+        // next table's are built. The order changes no value.
+        let first_read: Vec<String> = passes.iter().map(|p| p.table.clone()).collect();
+        passes.sort_by_key(|p| first_read.iter().position(|t| *t == p.table));
+
         let mut periods = self.periods(q, &passes, &exec)?;
         let history = periods.len();
         // forecast(m, h) extends the result by h periods after the data.
@@ -298,13 +305,14 @@ impl Project {
 
         // Row selections per pass and period, and the groups they hold.
         let mut keys = GroupKeys::default();
-        let mut row_keys: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut row_keys: HashMap<String, Codes> = HashMap::new();
         for p in &passes {
             if !row_keys.contains_key(&p.table) {
                 let k = keys
                     .for_table(self, &exec, &p.table, &q.by)
                     .map_err(data_err)?;
-                row_keys.insert(p.table.clone(), k);
+                // In as few bytes as the groups need (usually one or two).
+                row_keys.insert(p.table.clone(), Codes::narrow(k, keys.keys.len()));
             }
         }
         // The rows each pass reads, first to find the groups that occur. A
@@ -346,13 +354,13 @@ impl Project {
                 Selection::Axis(ts, col) => {
                     for (r, &t) in ts.iter().enumerate() {
                         if col.is_valid(r) && periods_of.covers(t) {
-                            keys.seen[rk[r] as usize] = true;
+                            keys.seen[rk.get(r) as usize] = true;
                         }
                     }
                 }
                 Selection::Lists(lists) => {
                     for &r in lists.iter().flatten() {
-                        keys.seen[rk[r as usize] as usize] = true;
+                        keys.seen[rk.get(r as usize) as usize] = true;
                     }
                 }
             }
@@ -399,7 +407,7 @@ impl Project {
                 .collect();
             let empty: Vec<Option<Accumulator>> = accs.clone();
             let plan = MemoPlan::new(&p.aggs);
-            let cell = |pi: u32, r: u32| pi * g as u32 + rank[rk[r as usize] as usize];
+            let cell = |pi: u32, r: u32| pi * g as u32 + rank[rk.get(r as usize) as usize];
             if whole.iter().any(|&w| w) {
                 // Fixed chunks, whatever the number of threads, merged in
                 // chunk order: the same sums in the same order on 1 thread
@@ -419,7 +427,7 @@ impl Project {
                     Selection::Axis(ts, _) => ts.len(),
                     Selection::Lists(_) => pairs.len(),
                 };
-                let parts = par_map(total.div_ceil(chunk), threads, |c| {
+                let unit = |c: usize| {
                     let mut part = empty.clone();
                     let mut memo = Memo::new(&plan);
                     let shared = Shared::new(&plan.shared);
@@ -480,10 +488,10 @@ impl Project {
                         }
                     }
                     Ok(part)
+                };
+                par_fold(total.div_ceil(chunk), threads, unit, |part| {
+                    merge_into(&mut accs, &part, &whole, true)
                 })?;
-                for part in parts {
-                    merge_into(&mut accs, &part, &whole, true);
-                }
             }
             if !whole.iter().all(|&w| w) {
                 // One unit of work per period; a period's cells are its own,
@@ -504,7 +512,7 @@ impl Project {
                         std::borrow::Cow::Owned(l)
                     }
                 };
-                let parts = par_map(lists.len(), threads, |pi| {
+                let unit = |pi: usize| {
                     let rows = &lists[pi];
                     let shared = Shared::new(&plan.shared);
                     let frame = Frame::Rows {
@@ -525,7 +533,7 @@ impl Project {
                             let call = a.plugin.as_ref().expect("a plugin aggregate");
                             let (values, groups) = exec
                                 .plugin_batch(a, call, &frame, rows, |r| {
-                                    Some(rank[rk[r as usize] as usize])
+                                    Some(rank[rk.get(r as usize) as usize])
                                 })
                                 .map_err(data_err)?;
                             let f = exec.plugin(&call.name).map_err(data_err)?;
@@ -540,13 +548,13 @@ impl Project {
                             .map_err(data_err)?;
                     }
                     Ok((part, plugin_out))
-                })?;
-                for (part, plugin_out) in parts {
+                };
+                par_fold(lists.len(), threads, unit, |(part, plugin_out)| {
                     merge_into(&mut accs, &part, &whole, false);
                     for (k, c) in plugin_out.into_iter().enumerate() {
                         plugin_parts[k].extend(c);
                     }
-                }
+                })?;
             }
             for ((a, acc), parts) in p.aggs.iter().zip(accs).zip(plugin_parts) {
                 let column = match acc {
@@ -556,9 +564,11 @@ impl Project {
                 };
                 agg_values.insert(id(*a), column);
             }
-            // A table's group keys (4 bytes a row) go after its last pass.
-            if passes[i + 1..].iter().all(|q| q.table != p.table) {
+            // A table's group keys (4 bytes a row), windows and child
+            // aggregates go after its last pass.
+            if passes.get(i + 1).is_none_or(|q| q.table != p.table) {
                 row_keys.remove(&p.table);
+                exec.forget_windows_and_children();
             }
         }
 
@@ -581,6 +591,12 @@ impl Project {
                     .map_err(|e| Error::data(format!("metric `{}`: {e}", m.def.id)))?,
             );
         }
+        // The tables, their indexes and the aggregates are done with: free
+        // them before the result's rows are built (at 10M tickets the
+        // tables are about 2 GB, the rows of a full suite 150 MB).
+        drop(agg_values);
+        drop(exec);
+        drop(data);
         let mut rows = Vec::with_capacity(periods.len() * g * metrics.len());
         for (pi, &(start, end)) in periods.iter().enumerate() {
             for (gi, group) in groups.iter().enumerate() {
@@ -1307,23 +1323,23 @@ fn concat_columns(ty: &Type, parts: &[&Column]) -> Result<Column, String> {
 fn share_key_dictionaries(schema: &kpi_dsl::schema::Schema, tables: &mut IndexMap<String, Table>) {
     for (t, ts) in &schema.tables {
         for rel in ts.relations.values() {
-            let shared = {
-                let col = |table: &str, name: &str| tables.get(table)?.columns.get(name);
-                let (Some(child), Some(parent)) = (col(t, &rel.column), col(&rel.table, &rel.key))
-                else {
-                    continue;
-                };
-                let (Data::Str(ck), Data::Str(pk)) = (&child.data, &parent.data) else {
-                    continue;
-                };
-                crate::column::recode_into(ck, child.valid.as_deref(), pk)
+            let Some(parent) = tables.get(&rel.table).and_then(|p| p.columns.get(&rel.key)) else {
+                continue;
             };
-            if let Some(shared) = shared {
-                let child = tables
-                    .get_mut(t)
-                    .and_then(|c| c.columns.get_mut(&rel.column))
-                    .expect("found above");
-                child.data = Data::Str(shared);
+            // The parent's dictionary (an `Arc`), so that the child can be
+            // borrowed mutably.
+            let Data::Str(pk) = &parent.data else {
+                continue;
+            };
+            let dict = pk.dict.clone();
+            let Some(child) = tables
+                .get_mut(t)
+                .and_then(|c| c.columns.get_mut(&rel.column))
+            else {
+                continue;
+            };
+            if let Data::Str(ck) = &mut child.data {
+                crate::column::recode_into(ck, child.valid.as_deref(), &dict);
             }
         }
     }
