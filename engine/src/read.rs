@@ -356,7 +356,7 @@ fn read_from(
 
 /// Bytes asked of the file at a time: the tokenizer runs over long stretches
 /// of input, and read calls cost nothing per record.
-const CHUNK: usize = 1 << 20;
+const CHUNK: usize = 1 << 18;
 
 /// Why [`Records::next`] stopped.
 enum RecordsError {
@@ -1222,10 +1222,10 @@ impl ColBuilder {
         }
         if let Values::Str(b) = &mut self.values {
             // A string is never trimmed, so no other null token applies.
-            let Ok(text) = std::str::from_utf8(bytes) else {
+            // (Only a new string is checked for UTF-8.)
+            if b.push_utf8(bytes).is_none() {
                 return false;
-            };
-            b.push(text);
+            }
             self.valid.push(true);
             return true;
         }
