@@ -1187,9 +1187,9 @@ impl ColBuilder {
     /// or says why it cannot (and the field's text).
     ///
     /// The common cases are read from the bytes directly — a null, a string,
-    /// a plain integer, a timestamp of a fixed layout — each exactly as
-    /// [`push_text`](Self::push_text) reads it; everything else, every error
-    /// included, goes through the text.
+    /// a plain integer, a timestamp of a fixed layout, `true` and `false` —
+    /// each exactly as [`push_text`](Self::push_text) reads it; everything
+    /// else, every error included, goes through the text.
     #[inline]
     fn push_field(
         &mut self,
@@ -1246,6 +1246,11 @@ impl ColBuilder {
             Values::Timestamp(v, p) => match p.parse_plain(bytes) {
                 Some(x) => v.push(x),
                 None => return false,
+            },
+            Values::Bool(v) => match bytes {
+                b"true" => v.push(true),
+                b"false" => v.push(false),
+                _ => return false,
             },
             _ => return false,
         }
@@ -2200,6 +2205,8 @@ mod tests {
             "NULL",
             "x",
             "true",
+            "false",
+            "TRUE",
             "no",
             "1h30m",
             "90",
