@@ -345,7 +345,8 @@ pub fn recode_into(child: &mut StrVec, valid: Option<&[bool]>, parent: &Arc<Dict
 /// hashes before it touches the string, and growing the table rehashes from
 /// the entries alone. Key columns are near-unique (a million distinct ticket
 /// ids), so both matter. A row repeating the previous row's string (a
-/// file sorted by that column) is found without hashing.
+/// file sorted by that column), or the one before it (a column alternating
+/// between two values, as roles and a null do), is found without hashing.
 ///
 /// Exports are usually in key order, and ids are usually sequential: while
 /// every new string sorts after all the ones before, a string that is
@@ -354,19 +355,124 @@ pub fn recode_into(child: &mut StrVec, valid: Option<&[bool]>, parent: &Arc<Dict
 /// so far). Until that moment a push costs one comparison, and a column
 /// that never leaves the order — ten million ticket ids, or the ticket ids
 /// of the messages of tickets in turn — is interned without a hash table.
-#[derive(Default)]
+///
+/// Ids and dimension values are short: a string of at most [`SHORT`] bytes
+/// is compared as one number ([`short_key`]), and the keys of the first
+/// [`KEYED`] strings are kept, so that neither those comparisons nor a
+/// probe among them read the dictionary.
 pub struct StrBuilder {
-    /// Empty until `indexed`.
-    index: HashTable<u64>,
-    hasher: foldhash::fast::RandomState,
+    /// Built at the first string out of order.
+    index: Option<Box<Index>>,
     dict: Dict,
+    /// The short keys of the dictionary's first [`KEYED`] strings.
+    keys: Vec<u128>,
     codes: Vec<u32>,
+    /// The key of the last code's string, and that of the last distinct
+    /// short string before it with its code (or [`UNSET`]).
+    last_key: Key,
+    before: (Key, u32),
+    /// The key of the dictionary's last string (while not `indexed`).
+    top_key: Key,
     /// Whether the last push added its string to the dictionary.
     last_new: bool,
-    /// Whether the index has not been built yet: the dictionary is in
-    /// strictly increasing order, so a string that sorts after its last
-    /// entry is new.
-    indexed: bool,
+}
+
+/// The index of a [`StrBuilder`] whose strings came out of order.
+struct Index {
+    table: HashTable<u64>,
+    /// In front of the table: the code of the last keyed string seen at
+    /// each slot, by hash — a dimension's few hundred or thousand strings
+    /// are found without probing the table. A slot is trusted only when
+    /// `StrBuilder::keys` confirms it.
+    recent: Vec<u32>,
+    hasher: foldhash::fast::RandomState,
+}
+
+impl Index {
+    /// The hash of a string: of its key when it has one.
+    #[inline]
+    fn hash(&self, b: &[u8], key: Key) -> u64 {
+        if key == LONG {
+            self.hasher.hash_one(b)
+        } else {
+            self.hasher.hash_one(key)
+        }
+    }
+}
+
+/// A [`short_key`], or [`LONG`].
+type Key = u128;
+
+/// The longest string with a [`short_key`].
+const SHORT: usize = 15;
+
+/// The key of a string longer than [`SHORT`] bytes (a short key's low
+/// byte, its length, is never 255): such strings are compared as text.
+const LONG: Key = u128::MAX;
+
+/// A key no string has: what `StrBuilder::before` holds until set.
+const UNSET: Key = u128::MAX - 1;
+
+/// Slots of `StrBuilder::recent`.
+const RECENT: usize = 1 << 13;
+
+/// How many strings of a dictionary keep their key: every string of a
+/// dimension, in at most a megabyte.
+const KEYED: usize = 1 << 16;
+
+/// A string of at most [`SHORT`] bytes as one number: its bytes big-endian,
+/// zero-padded, with its length in the low byte. Two keys are equal exactly
+/// when their strings are, and order as the strings do (a prefix, padded
+/// with zeros, sorts first by its shorter length). [`LONG`] for the rest.
+///
+/// The bytes are read as a few overlapping words, not copied into a
+/// buffer first (which makes a load wait for the bytes just stored).
+#[inline]
+fn short_key(b: &[u8]) -> Key {
+    let n = b.len();
+    let word = |i: usize| u64::from_be_bytes(b[i..i + 8].try_into().expect("eight bytes"));
+    let half = |i: usize| u32::from_be_bytes(b[i..i + 4].try_into().expect("four bytes")) as u64;
+    let byte = |i: usize| b[i] as u64;
+    // Bytes read twice land on the same place (the same value ORed in).
+    let (hi, lo) = match n {
+        0 => (0, 0),
+        1..=3 => (
+            byte(0) << 56 | byte(n / 2) << (56 - 8 * (n / 2)) | byte(n - 1) << (64 - 8 * n),
+            0,
+        ),
+        4..=7 => (half(0) << 32 | half(n - 4) << (64 - 8 * n), 0),
+        8 => (word(0), 0),
+        9..=SHORT => (word(0), word(n - 8) << (8 * (16 - n))),
+        _ => return LONG,
+    };
+    (hi as u128) << 64 | (lo | n as u64) as u128
+}
+
+/// Text to intern: a `str`, or bytes still to be checked for UTF-8 (only
+/// when new: bytes equal to an interned string are UTF-8).
+trait Text {
+    fn bytes(&self) -> &[u8];
+    fn text(&self) -> Option<&str>;
+}
+
+impl Text for str {
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        self.as_bytes()
+    }
+    fn text(&self) -> Option<&str> {
+        Some(self)
+    }
+}
+
+impl Text for [u8] {
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+    fn text(&self) -> Option<&str> {
+        std::str::from_utf8(self).ok()
+    }
 }
 
 /// The hash hashbrown sees for an entry: its stored 32 bits, spread over
@@ -375,6 +481,21 @@ pub struct StrBuilder {
 #[inline]
 fn spread(h32: u64) -> u64 {
     h32.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+impl Default for StrBuilder {
+    fn default() -> Self {
+        StrBuilder {
+            index: None,
+            dict: Dict::default(),
+            keys: Vec::new(),
+            codes: Vec::new(),
+            last_key: UNSET,
+            before: (UNSET, 0),
+            top_key: LONG,
+            last_new: false,
+        }
+    }
 }
 
 impl StrBuilder {
@@ -391,52 +512,126 @@ impl StrBuilder {
 
     /// Appends the code of `s`; returns it.
     pub(crate) fn push_code_of(&mut self, s: &str) -> u32 {
-        // The previous row's string again.
+        self.intern(s).expect("a str is UTF-8")
+    }
+
+    /// Appends the code of the string `b` holds; `None` (nothing appended)
+    /// when `b` is not UTF-8.
+    #[inline]
+    pub(crate) fn push_utf8(&mut self, b: &[u8]) -> Option<u32> {
+        self.intern(b)
+    }
+
+    #[inline]
+    fn intern<T: Text + ?Sized>(&mut self, s: &T) -> Option<u32> {
+        let b = s.bytes();
+        let key = short_key(b);
         if let Some(&last) = self.codes.last() {
-            if self.dict[last as usize] == *s {
+            // The previous row's string again, or the one before it.
+            let same = match (key, self.last_key) {
+                (LONG, LONG) => self.dict[last as usize].as_bytes() == b,
+                (k, l) => k == l,
+            };
+            if same {
                 self.codes.push(last);
                 self.last_new = false;
-                return last;
+                return Some(last);
+            }
+            if key == self.before.0 {
+                let code = self.before.1;
+                self.appended(code, key, false);
+                return Some(code);
             }
         }
-        if !self.indexed {
+        if self.index.is_none() {
             let dict = &self.dict;
-            if dict.is_empty() || *s > dict[dict.len() - 1] {
-                return self.push_new(s);
+            let after = match (dict.len(), key, self.top_key) {
+                (0, _, _) => true,
+                (n, LONG, _) | (n, _, LONG) => b > dict[n - 1].as_bytes(),
+                (_, k, top) => k > top,
+            };
+            if after {
+                let text = s.text()?;
+                let code = self.add(text, key);
+                self.top_key = key;
+                self.appended(code, key, true);
+                return Some(code);
             }
             self.build_index();
         }
-        let h32 = self.hasher.hash_one(s) >> 32;
+        let (code, new) = self.look_up(s, key)?;
+        self.appended(code, key, new);
+        Some(code)
+    }
+
+    /// The code of `s` (whose key is `key`) in the index, and whether it
+    /// is new; `None` for new bytes that are not UTF-8.
+    #[inline]
+    fn look_up<T: Text + ?Sized>(&mut self, s: &T, key: Key) -> Option<(u32, bool)> {
+        let b = s.bytes();
         let new_code = self.next_code();
-        let dict = &self.dict;
-        let entry = self.index.entry(
+        let index = self.index.as_mut().expect("built before a look-up");
+        let hash = index.hash(b, key);
+        let slot = hash as usize % RECENT;
+        if key != LONG {
+            let code = index.recent[slot];
+            if self.keys.get(code as usize) == Some(&key) {
+                return Some((code, false));
+            }
+        }
+        let h32 = hash >> 32;
+        let (dict, keys) = (&self.dict, &self.keys);
+        let entry = index.table.entry(
             spread(h32),
-            |&e| e >> 32 == h32 && dict[e as u32 as usize] == *s,
+            |&e| {
+                let c = e as u32 as usize;
+                e >> 32 == h32
+                    && match keys.get(c) {
+                        Some(&k) if k != key => false,
+                        Some(_) if key != LONG => true,
+                        _ => dict[c].as_bytes() == b,
+                    }
+            },
             |&e| spread(e >> 32),
         );
-        let code = match entry {
-            Entry::Occupied(o) => {
-                self.last_new = false;
-                *o.get() as u32
-            }
+        let found = match entry {
+            Entry::Occupied(o) => (*o.get() as u32, false),
             Entry::Vacant(v) => {
+                let text = s.text()?;
                 v.insert(h32 << 32 | new_code as u64);
-                self.dict.push(s);
-                self.last_new = true;
-                new_code
+                self.dict.push(text);
+                if self.keys.len() < KEYED {
+                    self.keys.push(key);
+                }
+                (new_code, true)
             }
         };
-        self.codes.push(code);
+        if key != LONG {
+            index.recent[slot] = found.0;
+        }
+        Some(found)
+    }
+
+    /// Adds `text`, whose key is `key`, to the dictionary; returns its code.
+    fn add(&mut self, text: &str, key: Key) -> u32 {
+        let code = self.next_code();
+        self.dict.push(text);
+        if self.keys.len() < KEYED {
+            self.keys.push(key);
+        }
         code
     }
 
-    /// Appends `s`, which is not in the ordered dictionary yet.
-    fn push_new(&mut self, s: &str) -> u32 {
-        let code = self.next_code();
-        self.dict.push(s);
+    /// Records the push of `code`, whose string has `key`.
+    #[inline]
+    fn appended(&mut self, code: u32, key: Key, new: bool) {
+        match self.codes.last() {
+            Some(&last) if self.last_key != LONG => self.before = (self.last_key, last),
+            _ => {}
+        }
+        self.last_key = key;
         self.codes.push(code);
-        self.last_new = true;
-        code
+        self.last_new = new;
     }
 
     fn next_code(&self) -> u32 {
@@ -445,21 +640,27 @@ impl StrBuilder {
 
     /// Indexes the dictionary so far: from now on, strings are looked up.
     fn build_index(&mut self) {
-        self.indexed = true;
-        self.index.reserve(self.dict.len(), |&e| spread(e >> 32));
+        let mut index = Index {
+            table: HashTable::with_capacity(self.dict.len()),
+            recent: vec![u32::MAX; RECENT],
+            hasher: Default::default(),
+        };
         for (code, s) in self.dict.iter().enumerate() {
-            let h32 = self.hasher.hash_one(s) >> 32;
-            self.index
+            let b = s.as_bytes();
+            let h32 = index.hash(b, short_key(b)) >> 32;
+            index
+                .table
                 .insert_unique(spread(h32), h32 << 32 | code as u64, |&e| spread(e >> 32));
         }
+        self.index = Some(Box::new(index));
     }
 
     /// Appends a code [`push`](Self::push) returned earlier (a reader that
     /// recognises a value it has seen skips the lookup).
     pub(crate) fn push_code(&mut self, code: u32) {
         debug_assert!((code as usize) < self.dict.len());
-        self.codes.push(code);
-        self.last_new = false;
+        let key = short_key(self.dict[code as usize].as_bytes());
+        self.appended(code, key, false);
     }
 
     /// Takes back the last [`push`](Self::push): its code, and its string
@@ -470,14 +671,29 @@ impl StrBuilder {
             return;
         };
         if std::mem::take(&mut self.last_new) {
-            if self.indexed {
-                let h32 = self.hasher.hash_one(&self.dict[code as usize]) >> 32;
-                if let Ok(o) = self.index.find_entry(spread(h32), |&e| e as u32 == code) {
+            if let Some(index) = &mut self.index {
+                let b = self.dict[code as usize].as_bytes();
+                let h32 = index.hash(b, short_key(b)) >> 32;
+                if let Ok(o) = index.table.find_entry(spread(h32), |&e| e as u32 == code) {
                     o.remove();
                 }
             }
             self.dict.pop();
+            self.keys.truncate(self.dict.len());
+            let n = self.dict.len();
+            self.top_key = if n == 0 {
+                LONG
+            } else {
+                short_key(self.dict[n - 1].as_bytes())
+            };
         }
+        // The memo of the string before is forgotten (it may have been
+        // the one taken back).
+        self.before = (UNSET, 0);
+        self.last_key = match self.codes.last() {
+            Some(&c) => short_key(self.dict[c as usize].as_bytes()),
+            None => UNSET,
+        };
     }
 
     pub fn finish(mut self) -> StrVec {
@@ -576,10 +792,15 @@ mod tests {
 
     fn op() -> impl Strategy<Value = Op> {
         // Short strings over a small alphabet: repeats, runs in order and
-        // strings out of order all occur.
-        let s = "[ab]{0,3}";
+        // strings out of order all occur. Some (a zero byte, or a long
+        // prefix) test the keys of short strings: equal only to the same
+        // string, ordered as the strings, and none beyond 15 bytes.
+        let s = prop_oneof![
+            3 => "[ab\\x00]{0,3}".boxed(),
+            1 => "[ab]{0,3}".prop_map(|s| format!("{}{s}", "x".repeat(13))).boxed(),
+        ];
         prop_oneof![
-            4 => s.prop_map(Op::Push),
+            4 => s.clone().prop_map(Op::Push),
             1 => s.prop_map(Op::PushThenPop),
         ]
     }
@@ -731,18 +952,55 @@ mod tests {
     }
 
     #[test]
+    fn short_keys_are_the_bytes_padded_with_the_length_last() {
+        let text: Vec<u8> = (1..=17).collect();
+        for n in 0..=17 {
+            let b = &text[..n];
+            let mut want = [0u8; 16];
+            if n <= SHORT {
+                want[..n].copy_from_slice(b);
+                want[15] = n as u8;
+            }
+            let want = if n <= SHORT {
+                u128::from_be_bytes(want)
+            } else {
+                LONG
+            };
+            assert_eq!(short_key(b), want, "{n} bytes");
+        }
+    }
+
+    #[test]
+    fn bytes_are_checked_for_utf8_only_when_new() {
+        let mut b = StrBuilder::default();
+        assert_eq!(b.push_utf8(b"t1"), Some(0));
+        assert_eq!(b.push_utf8(b"\xff"), None, "not UTF-8: nothing appended");
+        assert_eq!(b.push_utf8("é".as_bytes()), Some(1));
+        b.push("t0");
+        assert_eq!(b.push_utf8(b"\xfe\xff"), None, "once indexed too");
+        assert_eq!(b.push_utf8(b"t1"), Some(0));
+        assert_eq!(b.push_utf8("é".as_bytes()), Some(1));
+        let v = b.finish();
+        assert_eq!(v.codes, [0, 1, 2, 0, 1]);
+        assert_eq!(v.dict.iter().collect::<Vec<_>>(), ["t1", "é", "t0"]);
+    }
+
+    #[test]
     fn the_index_is_built_at_the_first_string_out_of_order() {
         let mut b = StrBuilder::default();
         for s in ["t1", "t1", "t2", "t3", "t3"] {
             b.push(s);
         }
-        assert!(!b.indexed, "an increasing column needs no index");
+        assert!(b.index.is_none(), "an increasing column needs no index");
+        // The string before the previous one is remembered.
         b.push("t2");
-        assert!(b.indexed);
+        assert!(b.index.is_none());
+        b.push("t1");
+        assert!(b.index.is_some());
         b.push("t0");
         b.push("t3");
         let v = b.finish();
-        assert_eq!(v.codes, [0, 0, 1, 2, 2, 1, 3, 2]);
+        assert_eq!(v.codes, [0, 0, 1, 2, 2, 1, 0, 3, 2]);
         assert_eq!(v.dict.iter().collect::<Vec<_>>(), ["t1", "t2", "t3", "t0"]);
     }
 }

@@ -235,13 +235,16 @@ pub struct TimestampParser {
     tz: Tz,
     /// Direct-mapped by local hour: (hour, offset or [`Self::MIXED`]).
     hours: Vec<(i64, i32)>,
-    /// The last valid date read (its ten bytes) and its day number: rows
-    /// in time order repeat a date many times.
-    date: Option<([u8; 10], i64)>,
+    /// Valid dates read (their ten bytes) with their day numbers,
+    /// direct-mapped by the bytes: rows in time order repeat a date many
+    /// times, and the messages of one ticket after another come back to
+    /// a few dates.
+    dates: Vec<Option<([u8; 10], i64)>>,
 }
 
 impl TimestampParser {
     const SLOTS: usize = 1024;
+    const DATES: usize = 512;
     /// An hour whose local times do not all have one offset.
     const MIXED: i32 = i32::MIN;
 
@@ -249,7 +252,7 @@ impl TimestampParser {
         TimestampParser {
             tz,
             hours: vec![(i64::MIN, 0); Self::SLOTS],
-            date: None,
+            dates: vec![None; Self::DATES],
         }
     }
 
@@ -266,12 +269,15 @@ impl TimestampParser {
     /// for anything else (which `parse` reads the general way, or rejects).
     #[inline]
     pub fn parse_plain(&mut self, b: &[u8]) -> Option<i64> {
-        let key = b.get(..10)?;
-        let days = match self.date {
+        let key: [u8; 10] = b.get(..10)?.try_into().expect("ten bytes");
+        // The slot: month and day (and the year's last digit) spread.
+        let mix = u64::from_le_bytes(key[2..10].try_into().expect("eight bytes"));
+        let slot = (mix.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 55) as usize % Self::DATES;
+        let days = match self.dates[slot] {
             Some((k, days)) if k == key => days,
             _ => {
                 let days = Fields::date(b)?;
-                self.date = Some((key.try_into().expect("ten bytes"), days));
+                self.dates[slot] = Some((key, days));
                 days
             }
         };
@@ -755,6 +761,28 @@ mod tests {
                     "{s} in {tz}"
                 );
             }
+        }
+    }
+
+    /// Dates out of order (messages of one ticket after another) share
+    /// the parser's slots and still read as the general rule reads them.
+    #[test]
+    fn cached_dates_agree_in_any_order() {
+        let mut parser = TimestampParser::new(New_York);
+        let start = utc("2025-06-01T12:00:00Z") / MICROS;
+        // A stride coprime with the span visits its days out of order.
+        for i in 0..5_000i64 {
+            let w = start + (i * 389 % 1_500) * 86_400 + i % 3_600;
+            let s = DateTime::from_timestamp(w, 0)
+                .unwrap()
+                .naive_utc()
+                .format("%Y-%m-%dT%H:%M:%S")
+                .to_string();
+            assert_eq!(
+                parser.parse(&s),
+                parse_timestamp_general(&s, New_York),
+                "{s}"
+            );
         }
     }
 
