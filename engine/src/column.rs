@@ -210,6 +210,71 @@ impl Codes {
             Codes::U32(codes)
         }
     }
+    /// Appends `code`, widening the codes first when it does not fit.
+    #[inline]
+    pub(crate) fn push(&mut self, code: u32) {
+        match self {
+            Codes::U8(v) if code <= u8::MAX as u32 => v.push(code as u8),
+            Codes::U16(v) if code <= u16::MAX as u32 => v.push(code as u16),
+            Codes::U32(v) => v.push(code),
+            _ => self.push_wider(code),
+        }
+    }
+    #[cold]
+    #[inline(never)]
+    fn push_wider(&mut self, code: u32) {
+        self.widen(code);
+        self.push(code);
+    }
+    /// The codes in a width that holds `code`, with the same capacity.
+    #[cold]
+    fn widen(&mut self, code: u32) {
+        let cap = with_codes!(&*self, v => v.capacity()).max(self.len() + 1);
+        let old = std::mem::take(self);
+        *self = if code <= u16::MAX as u32 {
+            let mut v = Vec::with_capacity(cap);
+            v.extend(old.iter().map(|c| c as u16));
+            Codes::U16(v)
+        } else {
+            let mut v = Vec::with_capacity(cap);
+            v.extend(old.iter());
+            Codes::U32(v)
+        };
+    }
+    pub(crate) fn last(&self) -> Option<u32> {
+        with_codes!(self, v => v.last().map(|c| c.wide()))
+    }
+    pub(crate) fn pop(&mut self) -> Option<u32> {
+        with_codes!(self, v => v.pop().map(|c| c.wide()))
+    }
+    /// The codes in the narrowest width that holds codes below `distinct`
+    /// (a copy only when they are wider).
+    fn narrowed(self, distinct: usize) -> Codes {
+        match self {
+            Codes::U16(v) if distinct <= 1 << 8 => {
+                Codes::U8(v.into_iter().map(|c| c as u8).collect())
+            }
+            Codes::U32(v) => Codes::narrow(v, distinct),
+            codes => codes,
+        }
+    }
+    /// Appends `codes`, none above `max`, widening the codes first when
+    /// `max` does not fit.
+    pub(crate) fn extend_below(&mut self, max: u32, codes: impl Iterator<Item = u32>) {
+        let fits = match self {
+            Codes::U8(_) => max <= u8::MAX as u32,
+            Codes::U16(_) => max <= u16::MAX as u32,
+            Codes::U32(_) => true,
+        };
+        if !fits {
+            self.widen(max);
+        }
+        match self {
+            Codes::U8(v) => v.extend(codes.map(|c| c as u8)),
+            Codes::U16(v) => v.extend(codes.map(|c| c as u16)),
+            Codes::U32(v) => v.extend(codes),
+        }
+    }
     /// `n` copies of code 0.
     pub fn zeros(n: usize) -> Codes {
         Codes::U8(vec![0; n])
@@ -339,7 +404,9 @@ pub struct StrBuilder {
     index: HashTable<u64>,
     hasher: foldhash::fast::RandomState,
     dict: Dict,
-    codes: Vec<u32>,
+    /// In the narrowest width so far: a column of few distinct strings
+    /// never holds four bytes a row, not even while it is built.
+    codes: Codes,
     /// Whether the last push added its string to the dictionary.
     last_new: bool,
     /// Whether the index has not been built yet: the dictionary is in
@@ -359,7 +426,7 @@ fn spread(h32: u64) -> u64 {
 impl StrBuilder {
     pub fn with_capacity(n: usize) -> Self {
         StrBuilder {
-            codes: Vec::with_capacity(n),
+            codes: Codes::U8(Vec::with_capacity(n)),
             ..Default::default()
         }
     }
@@ -370,52 +437,66 @@ impl StrBuilder {
 
     /// Appends the code of `s`; returns it.
     pub(crate) fn push_code_of(&mut self, s: &str) -> u32 {
-        // The previous row's string again.
-        if let Some(&last) = self.codes.last() {
-            if self.dict[last as usize] == *s {
-                self.codes.push(last);
-                self.last_new = false;
-                return last;
+        // The previous row's string again (while the dictionary is in
+        // order, that is its greatest string, which `intern` tries first).
+        if self.indexed {
+            if let Some(last) = self.codes.last() {
+                if self.dict[last as usize] == *s {
+                    self.codes.push(last);
+                    self.last_new = false;
+                    return last;
+                }
             }
         }
+        let (code, new) = self.intern(s);
+        self.codes.push(code);
+        self.last_new = new;
+        code
+    }
+
+    /// The code of `s`, and whether `s` is new to the dictionary (which
+    /// it is then added to); no row is appended.
+    pub(crate) fn intern(&mut self, s: &str) -> (u32, bool) {
+        let new_code = self.next_code();
         if !self.indexed {
-            let dict = &self.dict;
-            if dict.is_empty() || *s > dict[dict.len() - 1] {
-                return self.push_new(s);
+            let Some(last) = new_code.checked_sub(1) else {
+                self.dict.push(s);
+                return (new_code, true);
+            };
+            match s.cmp(&self.dict[last as usize]) {
+                std::cmp::Ordering::Greater => {
+                    self.dict.push(s);
+                    return (new_code, true);
+                }
+                std::cmp::Ordering::Equal => return (last, false),
+                std::cmp::Ordering::Less => self.build_index(),
             }
-            self.build_index();
         }
         let h32 = self.hasher.hash_one(s) >> 32;
-        let new_code = self.next_code();
         let dict = &self.dict;
         let entry = self.index.entry(
             spread(h32),
             |&e| e >> 32 == h32 && dict[e as u32 as usize] == *s,
             |&e| spread(e >> 32),
         );
-        let code = match entry {
-            Entry::Occupied(o) => {
-                self.last_new = false;
-                *o.get() as u32
-            }
+        match entry {
+            Entry::Occupied(o) => (*o.get() as u32, false),
             Entry::Vacant(v) => {
                 v.insert(h32 << 32 | new_code as u64);
                 self.dict.push(s);
-                self.last_new = true;
-                new_code
+                (new_code, true)
             }
-        };
-        self.codes.push(code);
-        code
+        }
     }
 
-    /// Appends `s`, which is not in the ordered dictionary yet.
-    fn push_new(&mut self, s: &str) -> u32 {
-        let code = self.next_code();
-        self.dict.push(s);
-        self.codes.push(code);
-        self.last_new = true;
-        code
+    /// Appends rows by their codes, each one [`intern`](Self::intern)
+    /// returned.
+    pub(crate) fn extend_codes(&mut self, codes: impl Iterator<Item = u32>) {
+        self.last_new = false;
+        let Some(max) = self.dict.len().checked_sub(1) else {
+            return;
+        };
+        self.codes.extend_below(max as u32, codes);
     }
 
     fn next_code(&self) -> u32 {
@@ -431,14 +512,6 @@ impl StrBuilder {
             self.index
                 .insert_unique(spread(h32), h32 << 32 | code as u64, |&e| spread(e >> 32));
         }
-    }
-
-    /// Appends a code [`push`](Self::push) returned earlier (a reader that
-    /// recognises a value it has seen skips the lookup).
-    pub(crate) fn push_code(&mut self, code: u32) {
-        debug_assert!((code as usize) < self.dict.len());
-        self.codes.push(code);
-        self.last_new = false;
     }
 
     /// Takes back the last [`push`](Self::push): its code, and its string
@@ -462,7 +535,7 @@ impl StrBuilder {
     pub fn finish(mut self) -> StrVec {
         self.dict.shrink_to_fit();
         StrVec {
-            codes: Codes::narrow(self.codes, self.dict.len()),
+            codes: self.codes.narrowed(self.dict.len()),
             dict: Arc::new(self.dict),
         }
     }
@@ -656,6 +729,32 @@ mod tests {
                 [codes[codes.len() - 1], codes[0], codes[2]]
             );
             assert_eq!(v.get(codes.len() - 1), "v1");
+        }
+    }
+
+    /// A push that widened the codes, taken back: the finished codes are
+    /// as narrow as the strings kept need.
+    #[test]
+    fn a_push_taken_back_leaves_the_codes_narrow() {
+        for (distinct, width) in [(256usize, 1), (65_536, 2)] {
+            let mut b = StrBuilder::with_capacity(4);
+            for i in 0..distinct {
+                b.push(&format!("v{i:06}"));
+            }
+            b.push("w");
+            b.pop();
+            b.push("v000000");
+            let v = b.finish();
+            let got = match &v.codes {
+                Codes::U8(_) => 1,
+                Codes::U16(_) => 2,
+                Codes::U32(_) => 4,
+            };
+            assert_eq!(got, width, "{distinct} distinct strings");
+            assert_eq!(v.dict.len(), distinct);
+            assert_eq!(v.codes.len(), distinct + 1);
+            assert_eq!(v.codes.get(distinct), 0);
+            assert_eq!(v.codes.get(distinct - 1), distinct as u32 - 1);
         }
     }
 
