@@ -472,10 +472,12 @@ fn a_project_reads_a_parquet_source() {
 
 /// A string column reads the same whether its chunks are dictionary-encoded
 /// (read as dictionary indices), plain, dictionary-encoded falling back to
-/// plain mid-chunk, or in V2 data pages: values, nulls, null tokens,
-/// invalid UTF-8, rejects and the order of the column's dictionary.
+/// plain mid-chunk, in V2 data pages, plain or not, or in an encoding read
+/// value by value: values, nulls, null tokens, invalid UTF-8, rejects and
+/// the order of the column's dictionary.
 #[test]
 fn strings_read_alike_whatever_the_encoding() {
+    use ::parquet::basic::Encoding;
     use ::parquet::file::properties::WriterVersion;
     const SCHEMA: &str = "message t {
         optional binary s (STRING);
@@ -548,11 +550,46 @@ fn strings_read_alike_whatever_the_encoding() {
             .set_data_page_row_count_limit(100)
             .set_write_batch_size(100)
             .build(),
+        // Plain values in V2 data pages (levels before the values).
+        WriterProperties::builder()
+            .set_writer_version(WriterVersion::PARQUET_2_0)
+            .set_dictionary_enabled(false)
+            .set_encoding(Encoding::PLAIN)
+            .set_data_page_row_count_limit(100)
+            .set_write_batch_size(100)
+            .build(),
+        // An encoding the parquet crate decodes value by value.
+        ["s", "u", "b"]
+            .into_iter()
+            .fold(
+                WriterProperties::builder().set_dictionary_enabled(false),
+                |w, c| w.set_column_encoding(c.into(), Encoding::DELTA_LENGTH_BYTE_ARRAY),
+            )
+            .build(),
     ];
     let mut first = None;
     for (i, props) in props.into_iter().enumerate() {
         let p = d.0.join(format!("e{i}.parquet"));
         write_with(&p, SCHEMA, &cols, 700, props);
+        // The last two write the encodings they are there for.
+        let encodings = {
+            use ::parquet::file::reader::{FileReader, SerializedFileReader};
+            let r = SerializedFileReader::new(std::fs::File::open(&p).unwrap()).unwrap();
+            let e: Vec<Encoding> = r.metadata().row_group(0).column(1).encodings().collect();
+            e
+        };
+        match i {
+            4 => assert!(
+                encodings.contains(&Encoding::PLAIN)
+                    && !encodings.contains(&Encoding::RLE_DICTIONARY),
+                "{encodings:?}"
+            ),
+            5 => assert!(
+                encodings.contains(&Encoding::DELTA_LENGTH_BYTE_ARRAY),
+                "{encodings:?}"
+            ),
+            _ => {}
+        }
         let l = read_table("t", &p, &specs, &opts).unwrap();
         let t = &l.table;
         // By hand: the rows without a null `req` or invalid bytes.

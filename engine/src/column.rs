@@ -210,6 +210,71 @@ impl Codes {
             Codes::U32(codes)
         }
     }
+    /// Appends `code`, widening the codes first when it does not fit.
+    #[inline]
+    pub(crate) fn push(&mut self, code: u32) {
+        match self {
+            Codes::U8(v) if code <= u8::MAX as u32 => v.push(code as u8),
+            Codes::U16(v) if code <= u16::MAX as u32 => v.push(code as u16),
+            Codes::U32(v) => v.push(code),
+            _ => self.push_wider(code),
+        }
+    }
+    #[cold]
+    #[inline(never)]
+    fn push_wider(&mut self, code: u32) {
+        self.widen(code);
+        self.push(code);
+    }
+    /// The codes in a width that holds `code`, with the same capacity.
+    #[cold]
+    fn widen(&mut self, code: u32) {
+        let cap = with_codes!(&*self, v => v.capacity()).max(self.len() + 1);
+        let old = std::mem::take(self);
+        *self = if code <= u16::MAX as u32 {
+            let mut v = Vec::with_capacity(cap);
+            v.extend(old.iter().map(|c| c as u16));
+            Codes::U16(v)
+        } else {
+            let mut v = Vec::with_capacity(cap);
+            v.extend(old.iter());
+            Codes::U32(v)
+        };
+    }
+    pub(crate) fn last(&self) -> Option<u32> {
+        with_codes!(self, v => v.last().map(|c| c.wide()))
+    }
+    pub(crate) fn pop(&mut self) -> Option<u32> {
+        with_codes!(self, v => v.pop().map(|c| c.wide()))
+    }
+    /// The codes in the narrowest width that holds codes below `distinct`
+    /// (a copy only when they are wider).
+    fn narrowed(self, distinct: usize) -> Codes {
+        match self {
+            Codes::U16(v) if distinct <= 1 << 8 => {
+                Codes::U8(v.into_iter().map(|c| c as u8).collect())
+            }
+            Codes::U32(v) => Codes::narrow(v, distinct),
+            codes => codes,
+        }
+    }
+    /// Appends `codes`, none above `max`, widening the codes first when
+    /// `max` does not fit.
+    pub(crate) fn extend_below(&mut self, max: u32, codes: impl Iterator<Item = u32>) {
+        let fits = match self {
+            Codes::U8(_) => max <= u8::MAX as u32,
+            Codes::U16(_) => max <= u16::MAX as u32,
+            Codes::U32(_) => true,
+        };
+        if !fits {
+            self.widen(max);
+        }
+        match self {
+            Codes::U8(v) => v.extend(codes.map(|c| c as u8)),
+            Codes::U16(v) => v.extend(codes.map(|c| c as u16)),
+            Codes::U32(v) => v.extend(codes),
+        }
+    }
     /// `n` copies of code 0.
     pub fn zeros(n: usize) -> Codes {
         Codes::U8(vec![0; n])
@@ -366,7 +431,9 @@ pub struct StrBuilder {
     dict: Dict,
     /// The short keys of the dictionary's first [`KEYED`] strings.
     keys: Vec<u128>,
-    codes: Vec<u32>,
+    /// In the narrowest width so far: a column of few distinct strings
+    /// never holds four bytes a row, not even while it is built.
+    codes: Codes,
     /// The key of the last code's string, and that of the last distinct
     /// short string before it with its code (or [`UNSET`]).
     last_key: Key,
@@ -489,7 +556,7 @@ impl Default for StrBuilder {
             index: None,
             dict: Dict::default(),
             keys: Vec::new(),
-            codes: Vec::new(),
+            codes: Codes::U8(Vec::new()),
             last_key: UNSET,
             before: (UNSET, 0),
             top_key: LONG,
@@ -501,7 +568,7 @@ impl Default for StrBuilder {
 impl StrBuilder {
     pub fn with_capacity(n: usize) -> Self {
         StrBuilder {
-            codes: Vec::with_capacity(n),
+            codes: Codes::U8(Vec::with_capacity(n)),
             ..Default::default()
         }
     }
@@ -512,21 +579,21 @@ impl StrBuilder {
 
     /// Appends the code of `s`; returns it.
     pub(crate) fn push_code_of(&mut self, s: &str) -> u32 {
-        self.intern(s).expect("a str is UTF-8")
+        self.push_text(s).expect("a str is UTF-8")
     }
 
     /// Appends the code of the string `b` holds; `None` (nothing appended)
     /// when `b` is not UTF-8.
     #[inline]
     pub(crate) fn push_utf8(&mut self, b: &[u8]) -> Option<u32> {
-        self.intern(b)
+        self.push_text(b)
     }
 
     #[inline]
-    fn intern<T: Text + ?Sized>(&mut self, s: &T) -> Option<u32> {
+    fn push_text<T: Text + ?Sized>(&mut self, s: &T) -> Option<u32> {
         let b = s.bytes();
         let key = short_key(b);
-        if let Some(&last) = self.codes.last() {
+        if let Some(last) = self.codes.last() {
             // The previous row's string again, or the one before it.
             let same = match (key, self.last_key) {
                 (LONG, LONG) => self.dict[last as usize].as_bytes() == b,
@@ -562,6 +629,47 @@ impl StrBuilder {
         let (code, new) = self.look_up(s, key)?;
         self.appended(code, key, new);
         Some(code)
+    }
+
+    /// The code of `s`, and whether `s` is new to the dictionary (which
+    /// it is then added to); no row is appended.
+    pub(crate) fn intern(&mut self, s: &str) -> (u32, bool) {
+        let b = s.as_bytes();
+        let key = short_key(b);
+        if self.index.is_none() {
+            let n = self.dict.len();
+            let order = match (n, key, self.top_key) {
+                (0, _, _) => std::cmp::Ordering::Greater,
+                (n, LONG, _) | (n, _, LONG) => b.cmp(self.dict[n - 1].as_bytes()),
+                (_, k, top) => k.cmp(&top),
+            };
+            match order {
+                std::cmp::Ordering::Greater => {
+                    let code = self.add(s, key);
+                    self.top_key = key;
+                    return (code, true);
+                }
+                std::cmp::Ordering::Equal => return (n as u32 - 1, false),
+                std::cmp::Ordering::Less => self.build_index(),
+            }
+        }
+        self.look_up(s, key).expect("a str is UTF-8")
+    }
+
+    /// Appends rows by their codes, each one [`intern`](Self::intern)
+    /// returned.
+    pub(crate) fn extend_codes(&mut self, codes: impl Iterator<Item = u32>) {
+        self.last_new = false;
+        let Some(max) = self.dict.len().checked_sub(1) else {
+            return;
+        };
+        self.codes.extend_below(max as u32, codes);
+        // What `push_text` compares the next string with.
+        self.before = (UNSET, 0);
+        self.last_key = match self.codes.last() {
+            Some(c) => short_key(self.dict[c as usize].as_bytes()),
+            None => UNSET,
+        };
     }
 
     /// The code of `s` (whose key is `key`) in the index, and whether it
@@ -626,7 +734,7 @@ impl StrBuilder {
     #[inline]
     fn appended(&mut self, code: u32, key: Key, new: bool) {
         match self.codes.last() {
-            Some(&last) if self.last_key != LONG => self.before = (self.last_key, last),
+            Some(last) if self.last_key != LONG => self.before = (self.last_key, last),
             _ => {}
         }
         self.last_key = key;
@@ -653,14 +761,6 @@ impl StrBuilder {
                 .insert_unique(spread(h32), h32 << 32 | code as u64, |&e| spread(e >> 32));
         }
         self.index = Some(Box::new(index));
-    }
-
-    /// Appends a code [`push`](Self::push) returned earlier (a reader that
-    /// recognises a value it has seen skips the lookup).
-    pub(crate) fn push_code(&mut self, code: u32) {
-        debug_assert!((code as usize) < self.dict.len());
-        let key = short_key(self.dict[code as usize].as_bytes());
-        self.appended(code, key, false);
     }
 
     /// Takes back the last [`push`](Self::push): its code, and its string
@@ -691,7 +791,7 @@ impl StrBuilder {
         // the one taken back).
         self.before = (UNSET, 0);
         self.last_key = match self.codes.last() {
-            Some(&c) => short_key(self.dict[c as usize].as_bytes()),
+            Some(c) => short_key(self.dict[c as usize].as_bytes()),
             None => UNSET,
         };
     }
@@ -699,7 +799,7 @@ impl StrBuilder {
     pub fn finish(mut self) -> StrVec {
         self.dict.shrink_to_fit();
         StrVec {
-            codes: Codes::narrow(self.codes, self.dict.len()),
+            codes: self.codes.narrowed(self.dict.len()),
             dict: Arc::new(self.dict),
         }
     }
@@ -898,6 +998,48 @@ mod tests {
                 [codes[codes.len() - 1], codes[0], codes[2]]
             );
             assert_eq!(v.get(codes.len() - 1), "v1");
+        }
+    }
+
+    /// A push that widened the codes, taken back: the finished codes are
+    /// as narrow as the strings kept need.
+    #[test]
+    fn pushes_and_codes_added_in_one_go_mix() {
+        // A row group read as codes between rows pushed one by one: the
+        // next push compares with the row the codes ended on.
+        let mut b = StrBuilder::default();
+        b.push("x");
+        let (y, new) = b.intern("y");
+        assert!(new);
+        b.extend_codes([y].into_iter());
+        b.push("x");
+        b.push("y");
+        let v = b.finish();
+        let texts: Vec<&str> = (0..v.codes.len()).map(|i| v.get(i)).collect();
+        assert_eq!(texts, ["x", "y", "x", "y"]);
+    }
+
+    #[test]
+    fn a_push_taken_back_leaves_the_codes_narrow() {
+        for (distinct, width) in [(256usize, 1), (65_536, 2)] {
+            let mut b = StrBuilder::with_capacity(4);
+            for i in 0..distinct {
+                b.push(&format!("v{i:06}"));
+            }
+            b.push("w");
+            b.pop();
+            b.push("v000000");
+            let v = b.finish();
+            let got = match &v.codes {
+                Codes::U8(_) => 1,
+                Codes::U16(_) => 2,
+                Codes::U32(_) => 4,
+            };
+            assert_eq!(got, width, "{distinct} distinct strings");
+            assert_eq!(v.dict.len(), distinct);
+            assert_eq!(v.codes.len(), distinct + 1);
+            assert_eq!(v.codes.get(distinct), 0);
+            assert_eq!(v.codes.get(distinct - 1), distinct as u32 - 1);
         }
     }
 

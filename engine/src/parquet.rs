@@ -32,7 +32,6 @@
 //! readable Parquet is a [`ReadError`].
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fs::File;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -40,17 +39,15 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, NaiveDate};
 use indexmap::IndexMap;
 use kpi_dsl::Type;
-use parquet::basic::{
-    ConvertedType, Encoding, LogicalType, Repetition, TimeUnit, Type as Physical,
-};
+use parquet::basic::{ConvertedType, Encoding, LogicalType, TimeUnit, Type as Physical};
 use parquet::column::page::{Page, PageMetadata, PageReader};
 use parquet::column::reader::{ColumnReader, ColumnReaderImpl};
-use parquet::data_type::{ByteArray, ByteArrayType, DataType, Int32Type};
+use parquet::data_type::{ByteArray, DataType, Int32Type};
 use parquet::errors::ParquetError;
 use parquet::file::metadata::ColumnChunkMetaData;
 use parquet::file::reader::FileReader;
 use parquet::file::serialized_reader::SerializedFileReader;
-use parquet::schema::types::{ColumnDescPtr, ColumnDescriptor, ColumnPath, Type as Schema};
+use parquet::schema::types::{ColumnDescPtr, ColumnDescriptor, Type as Schema};
 
 use crate::column::{Column, Data, StrBuilder, MICROS};
 use crate::read::{
@@ -255,81 +252,224 @@ enum Raw {
     F64(Vec<f64>),
     Bool(Vec<bool>),
     Bytes(Vec<ByteArray>),
-    /// A BYTE_ARRAY chunk whose data pages are all dictionary-encoded: the
-    /// dictionary, and each non-null value's index in it.
-    Dict(Vec<ByteArray>, Vec<i32>),
+    /// A BYTE_ARRAY chunk read by [`TextPages`]: its texts, and each
+    /// non-null value's index among them.
+    Texts(Texts, Vec<i32>),
 }
 
-/// Column descriptors for reading a dictionary-encoded BYTE_ARRAY chunk as
-/// dictionary indices ([`DictIndices`]): INT32 with the column's levels,
-/// and a required BYTE_ARRAY column to decode the dictionary page with.
-struct DictReading {
-    indices: ColumnDescPtr,
-    dictionary: ColumnDescPtr,
+/// The texts of a BYTE_ARRAY chunk as [`TextPages`] reads it, back to back:
+/// the entries of its dictionary, then its plain-encoded values (a value
+/// equal to the one before it is not stored again).
+#[derive(Default)]
+struct Texts {
+    bytes: Vec<u8>,
+    /// End of text `i` in `bytes`; it starts where `i - 1` ends.
+    ends: Vec<usize>,
 }
 
-impl DictReading {
-    fn new(d: &ColumnDescriptor) -> Result<Self, ParquetError> {
-        let leaf = |physical, repetition| {
-            let t = Schema::primitive_type_builder(d.name(), physical)
-                .with_repetition(repetition)
-                .build()?;
-            Ok::<_, ParquetError>(Arc::new(t))
-        };
-        let repetition = d.self_type().get_basic_info().repetition();
-        Ok(DictReading {
-            indices: Arc::new(ColumnDescriptor::new(
-                leaf(Physical::INT32, repetition)?,
-                d.max_def_level(),
-                d.max_rep_level(),
-                d.path().clone(),
-            )),
-            dictionary: Arc::new(ColumnDescriptor::new(
-                leaf(Physical::BYTE_ARRAY, Repetition::REQUIRED)?,
-                0,
-                0,
-                ColumnPath::new(vec![d.name().to_string()]),
-            )),
-        })
+impl Texts {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+    }
+
+    /// The byte range of text `i`.
+    fn range(&self, i: usize) -> std::ops::Range<usize> {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        start..self.ends[i]
+    }
+
+    /// Appends the PLAIN-encoded byte arrays that fill `buf` (each a 4-byte
+    /// little-endian length, then its bytes). With `indices`, a value equal
+    /// to the last text is not stored again, and each value's index among
+    /// the texts is written to `indices` as a little-endian INT32. Returns
+    /// the number of values.
+    fn push_plain(
+        &mut self,
+        mut buf: &[u8],
+        mut indices: Option<&mut Vec<u8>>,
+    ) -> Result<usize, ParquetError> {
+        let mut n = 0;
+        while !buf.is_empty() {
+            let value = buf
+                .split_first_chunk::<4>()
+                .and_then(|(len, rest)| rest.split_at_checked(u32::from_le_bytes(*len) as usize));
+            let Some((value, rest)) = value else {
+                return Err(ParquetError::General(
+                    "a plain-encoded byte array runs past the end of its page".into(),
+                ));
+            };
+            buf = rest;
+            n += 1;
+            let Some(indices) = indices.as_deref_mut() else {
+                self.push(value);
+                continue;
+            };
+            let last = self.len().checked_sub(1);
+            let i = match last {
+                Some(last) if self.bytes[self.range(last)] == *value => last,
+                _ => {
+                    self.push(value);
+                    self.len() - 1
+                }
+            };
+            let i = i32::try_from(i).map_err(|_| {
+                ParquetError::General("more than 2^31 texts in one column chunk".into())
+            })?;
+            indices.extend_from_slice(&i.to_le_bytes());
+        }
+        Ok(n)
+    }
+
+    fn push(&mut self, value: &[u8]) {
+        self.bytes.extend_from_slice(value);
+        self.ends.push(self.bytes.len());
     }
 }
 
-/// Whether every data page of the chunk is dictionary-encoded, by the
-/// chunk's encoding statistics ([`DictIndices`] checks each page too).
-fn dictionary_only(c: &ColumnChunkMetaData) -> bool {
-    c.dictionary_page_offset().is_some()
-        && c.page_encoding_stats_mask().is_some_and(|m| {
-            m.is_only(Encoding::PLAIN_DICTIONARY) || m.is_only(Encoding::RLE_DICTIONARY)
-        })
+/// The column descriptor for reading a BYTE_ARRAY chunk as text indices
+/// ([`TextPages`]): INT32, with the column's levels.
+fn indices_column(d: &ColumnDescriptor) -> Result<ColumnDescPtr, ParquetError> {
+    let t = Schema::primitive_type_builder(d.name(), Physical::INT32)
+        .with_repetition(d.self_type().get_basic_info().repetition())
+        .build()?;
+    Ok(Arc::new(ColumnDescriptor::new(
+        Arc::new(t),
+        d.max_def_level(),
+        d.max_rep_level(),
+        d.path().clone(),
+    )))
 }
 
-/// The pages of a dictionary-encoded BYTE_ARRAY chunk, for an INT32 column
-/// reader: the dictionary page is kept aside and replaced by the INT32
-/// dictionary 0, 1, 2, …, so that the reader's values are the dictionary
-/// indices. The parquet crate still decodes the levels and the indices; the
-/// strings are then read once per dictionary entry instead of once per
-/// value (one `ByteArray` each).
-struct DictIndices {
+/// Whether every data page of the chunk is PLAIN or dictionary-encoded
+/// (the pages [`TextPages`] reads), by the chunk's list of encodings (which
+/// names the encodings of its levels too).
+fn plain_or_dictionary(c: &ColumnChunkMetaData) -> bool {
+    #[allow(deprecated)] // BIT_PACKED: the legacy encoding of levels
+    c.encodings().all(|e| {
+        matches!(
+            e,
+            Encoding::PLAIN
+                | Encoding::PLAIN_DICTIONARY
+                | Encoding::RLE_DICTIONARY
+                | Encoding::RLE
+                | Encoding::BIT_PACKED
+        )
+    })
+}
+
+/// The pages of a BYTE_ARRAY chunk, for an INT32 column reader whose values
+/// are then indices among the chunk's [`Texts`]: the dictionary page's
+/// entries become the first texts and the page is replaced by the INT32
+/// dictionary 0, 1, 2, …; a PLAIN data page's values become texts too, and
+/// the page's values are replaced by their indices. The parquet crate still
+/// decodes the levels and the dictionary indices, but a text is one slice
+/// of one buffer, not a `ByteArray` (a reference count) per value, and a
+/// dictionary entry or a repeated plain value is converted once.
+struct TextPages {
     pages: Box<dyn PageReader>,
-    dictionary: Arc<Mutex<Option<Page>>>,
+    /// The column's maximum definition level (its repetition level is 0).
+    max_def: i16,
+    texts: Arc<Mutex<Texts>>,
 }
 
-impl PageReader for DictIndices {
+impl TextPages {
+    /// A PLAIN data page's buffer with its values replaced by their
+    /// indices among the texts; `levels` is the length of its levels.
+    fn plain(&self, buf: &[u8], levels: usize) -> Result<Vec<u8>, ParquetError> {
+        let Some((levels, values)) = buf.split_at_checked(levels) else {
+            return Err(ParquetError::General(
+                "a data page's levels run past its end".into(),
+            ));
+        };
+        let mut out = Vec::with_capacity(levels.len() + values.len());
+        out.extend_from_slice(levels);
+        let mut texts = self.texts.lock().expect("not poisoned");
+        texts.push_plain(values, Some(&mut out))?;
+        Ok(out)
+    }
+}
+
+impl PageReader for TextPages {
     fn get_next_page(&mut self) -> Result<Option<Page>, ParquetError> {
         let page = self.pages.get_next_page()?;
         Ok(match page {
             Some(Page::DictionaryPage {
+                buf,
                 num_values,
+                encoding,
                 is_sorted,
-                ..
             }) => {
+                if !matches!(encoding, Encoding::PLAIN | Encoding::PLAIN_DICTIONARY) {
+                    return Err(ParquetError::General(format!(
+                        "unsupported encoding for a dictionary: {encoding}"
+                    )));
+                }
+                let mut texts = self.texts.lock().expect("not poisoned");
+                if texts.len() > 0 {
+                    return Err(ParquetError::General(
+                        "a dictionary page after the first page of a column chunk".into(),
+                    ));
+                }
+                let n = texts.push_plain(&buf, None)?;
+                if n != num_values as usize {
+                    return Err(ParquetError::General(format!(
+                        "a dictionary page of {n} values whose header says {num_values}"
+                    )));
+                }
                 let identity: Vec<u8> = (0..num_values as i32).flat_map(i32::to_le_bytes).collect();
-                *self.dictionary.lock().expect("not poisoned") = page;
                 Some(Page::DictionaryPage {
                     buf: identity.into(),
                     num_values,
                     encoding: Encoding::PLAIN,
                     is_sorted,
+                })
+            }
+            Some(Page::DataPage {
+                buf,
+                num_values,
+                encoding: Encoding::PLAIN,
+                def_level_encoding,
+                rep_level_encoding,
+                statistics,
+            }) => {
+                let levels = v1_levels_len(self.max_def, def_level_encoding, num_values, &buf)?;
+                Some(Page::DataPage {
+                    buf: self.plain(&buf, levels)?.into(),
+                    num_values,
+                    encoding: Encoding::PLAIN,
+                    def_level_encoding,
+                    rep_level_encoding,
+                    statistics,
+                })
+            }
+            Some(Page::DataPageV2 {
+                buf,
+                num_values,
+                encoding: Encoding::PLAIN,
+                num_nulls,
+                num_rows,
+                def_levels_byte_len,
+                rep_levels_byte_len,
+                is_compressed: _,
+                statistics,
+            }) => {
+                let levels = def_levels_byte_len as usize + rep_levels_byte_len as usize;
+                Some(Page::DataPageV2 {
+                    buf: self.plain(&buf, levels)?.into(),
+                    num_values,
+                    encoding: Encoding::PLAIN,
+                    num_nulls,
+                    num_rows,
+                    def_levels_byte_len,
+                    rep_levels_byte_len,
+                    // Its values were decompressed by the page reader.
+                    is_compressed: false,
+                    statistics,
                 })
             }
             Some(Page::DataPage { encoding, .. } | Page::DataPageV2 { encoding, .. })
@@ -339,7 +479,7 @@ impl PageReader for DictIndices {
                 ) =>
             {
                 return Err(ParquetError::General(format!(
-                    "a {encoding} data page in a chunk whose statistics say it is dictionary-encoded"
+                    "a {encoding} data page in a chunk whose metadata lists no such encoding"
                 )))
             }
             page => page,
@@ -359,78 +499,39 @@ impl PageReader for DictIndices {
     }
 }
 
-impl Iterator for DictIndices {
+impl Iterator for TextPages {
     type Item = Result<Page, ParquetError>;
     fn next(&mut self) -> Option<Self::Item> {
         self.get_next_page().transpose()
     }
 }
 
-/// The one page of a dictionary, as a data page of a required column.
-struct OnePage(Option<Page>);
-
-impl PageReader for OnePage {
-    fn get_next_page(&mut self) -> Result<Option<Page>, ParquetError> {
-        Ok(self.0.take())
-    }
-
-    fn peek_next_page(&mut self) -> Result<Option<PageMetadata>, ParquetError> {
-        Ok(self.0.as_ref().map(|p| PageMetadata {
-            num_rows: Some(p.num_values() as usize),
-            num_levels: Some(p.num_values() as usize),
-            is_dict: false,
-        }))
-    }
-
-    fn skip_next_page(&mut self) -> Result<(), ParquetError> {
-        self.0 = None;
-        Ok(())
-    }
-
-    fn at_record_boundary(&mut self) -> Result<bool, ParquetError> {
-        Ok(true)
-    }
-}
-
-impl Iterator for OnePage {
-    type Item = Result<Page, ParquetError>;
-    fn next(&mut self) -> Option<Self::Item> {
-        self.0.take().map(Ok)
-    }
-}
-
-/// Decodes a BYTE_ARRAY dictionary page into `out`.
-fn read_dictionary(
-    page: Page,
-    descr: &ColumnDescPtr,
-    out: &mut Vec<ByteArray>,
-) -> Result<(), ParquetError> {
-    let Page::DictionaryPage {
-        buf,
-        num_values,
-        encoding,
-        ..
-    } = page
-    else {
-        unreachable!("only a dictionary page is kept aside")
+/// The length of the definition levels at the start of a V1 data page of
+/// `num_values` levels (as the parquet crate's column reader reads them).
+fn v1_levels_len(
+    max_def: i16,
+    encoding: Encoding,
+    num_values: u32,
+    buf: &[u8],
+) -> Result<usize, ParquetError> {
+    let len = match encoding {
+        _ if max_def == 0 => return Ok(0),
+        Encoding::RLE => buf
+            .first_chunk::<4>()
+            .map(|n| 4 + u32::from_le_bytes(*n) as usize),
+        #[allow(deprecated)] // the legacy encoding of levels
+        Encoding::BIT_PACKED => {
+            let bits = 16 - max_def.leading_zeros() as usize;
+            Some((num_values as usize * bits).div_ceil(8))
+        }
+        e => {
+            return Err(ParquetError::General(format!(
+                "invalid level encoding: {e}"
+            )))
+        }
     };
-    if !matches!(encoding, Encoding::PLAIN | Encoding::PLAIN_DICTIONARY) {
-        return Err(ParquetError::General(format!(
-            "unsupported encoding for a dictionary: {encoding}"
-        )));
-    }
-    let page = Page::DataPage {
-        buf,
-        num_values,
-        encoding: Encoding::PLAIN,
-        def_level_encoding: Encoding::RLE,
-        rep_level_encoding: Encoding::RLE,
-        statistics: None,
-    };
-    let mut r =
-        ColumnReaderImpl::<ByteArrayType>::new(descr.clone(), Box::new(OnePage(Some(page))));
-    out.clear();
-    read_rows(&mut r, num_values as usize, false, out, &mut Vec::new())
+    len.filter(|&n| n <= buf.len())
+        .ok_or_else(|| ParquetError::General("not enough data to read levels".into()))
 }
 
 /// Reads `rows` records of a flat column: the non-null values into
@@ -477,7 +578,7 @@ struct Scratch {
     codes: Vec<u32>,
     /// Strings: the address cache.
     seen: Vec<(usize, usize, u32)>,
-    /// Strings: dictionary index → entry, or [`UNSEEN`] or [`NULL_TOKEN`].
+    /// Strings: text → entry, or [`NULL_TOKEN`] or [`INVALID`].
     known: Vec<u32>,
     /// Strings: the allocation of the entries, empty between row groups.
     entries: Entries<'static>,
@@ -516,8 +617,11 @@ const SEEN: usize = 4096;
 /// An address cache slot's entry for a null token.
 const NULL_TOKEN: u32 = u32::MAX;
 
-/// A dictionary entry not met yet.
+/// A value not met yet.
 const UNSEEN: u32 = u32::MAX - 1;
+
+/// A text that is not UTF-8.
+const INVALID: u32 = u32::MAX - 2;
 
 /// A declared column found in the file.
 struct Plan<'a> {
@@ -526,8 +630,8 @@ struct Plan<'a> {
     leaf: usize,
     optional: bool,
     conv: Conv,
-    /// For a string column of BYTE_ARRAY.
-    dict: Option<DictReading>,
+    /// For a string column of BYTE_ARRAY: the column read as text indices.
+    indices: Option<ColumnDescPtr>,
 }
 
 fn read_file(
@@ -606,8 +710,8 @@ fn read_file(
                 )
             })?,
         };
-        let dict = matches!(conv, Conv::Str)
-            .then(|| DictReading::new(&d))
+        let indices = matches!(conv, Conv::Str)
+            .then(|| indices_column(&d))
             .transpose()
             .map_err(|e| err(e.to_string()))?;
         plans.push(Plan {
@@ -615,7 +719,7 @@ fn read_file(
             leaf,
             optional: d.max_def_level() > 0,
             conv,
-            dict,
+            indices,
         });
     }
 
@@ -654,28 +758,24 @@ fn read_file(
             };
             let d = &mut defs[k];
             let raw = &mut raws[k];
-            if let Some(dr) = p.dict.as_ref() {
-                if dictionary_only(rg.metadata().column(p.leaf)) {
-                    let dictionary = Arc::new(Mutex::new(None));
-                    let pages = DictIndices {
-                        pages: rg.get_column_page_reader(p.leaf).map_err(fail)?,
-                        dictionary: dictionary.clone(),
-                    };
-                    let mut r =
-                        ColumnReaderImpl::<Int32Type>::new(dr.indices.clone(), Box::new(pages));
-                    let (mut values, mut idx) = match raw.take() {
-                        Some(Raw::Dict(v, i)) => (v, i),
-                        _ => (Vec::new(), Vec::with_capacity(rows)),
-                    };
-                    read_rows(&mut r, rows, p.optional, &mut idx, d).map_err(fail)?;
-                    values.clear();
-                    let page = dictionary.lock().expect("not poisoned").take();
-                    if let Some(page) = page {
-                        read_dictionary(page, &dr.dictionary, &mut values).map_err(fail)?;
-                    }
-                    *raw = Some(Raw::Dict(values, idx));
-                    continue;
-                }
+            let chunk = rg.metadata().column(p.leaf);
+            if let Some(descr) = p.indices.as_ref().filter(|_| plain_or_dictionary(chunk)) {
+                let (mut texts, mut idx) = match raw.take() {
+                    Some(Raw::Texts(t, i)) => (t, i),
+                    _ => (Texts::default(), Vec::with_capacity(rows)),
+                };
+                texts.clear();
+                let texts = Arc::new(Mutex::new(texts));
+                let pages = TextPages {
+                    pages: rg.get_column_page_reader(p.leaf).map_err(fail)?,
+                    max_def: chunk.column_descr().max_def_level(),
+                    texts: texts.clone(),
+                };
+                let mut r = ColumnReaderImpl::<Int32Type>::new(descr.clone(), Box::new(pages));
+                read_rows(&mut r, rows, p.optional, &mut idx, d).map_err(fail)?;
+                let texts = std::mem::take(&mut *texts.lock().expect("not poisoned"));
+                *raw = Some(Raw::Texts(texts, idx));
+                continue;
             }
             let cr = rg.get_column_reader(p.leaf).map_err(fail)?;
             macro_rules! take {
@@ -862,16 +962,23 @@ fn append_texts(
 ) {
     s.codes.clear();
     s.codes.resize(entries.len(), u32::MAX);
+    let kept = |row: usize| keep.is_none_or(|k| k[row]);
     for (row, &e) in s.ids.iter().enumerate() {
-        if keep.is_some_and(|k| !k[row]) {
-            continue;
-        }
         let code = &mut s.codes[e as usize];
-        if *code == u32::MAX {
-            *code = b.push_code_of(&entries[e as usize]);
-        } else {
-            b.push_code(*code);
+        if *code == u32::MAX && kept(row) {
+            *code = b.intern(&entries[e as usize]).0;
         }
+    }
+    let codes = &s.codes;
+    match keep {
+        None => b.extend_codes(s.ids.iter().map(|&e| codes[e as usize])),
+        Some(k) => b.extend_codes(
+            s.ids
+                .iter()
+                .zip(k)
+                .filter(|(_, &k)| k)
+                .map(|(&e, _)| codes[e as usize]),
+        ),
     }
 }
 
@@ -932,16 +1039,7 @@ impl Convert<'_, '_> {
         out.reserve(rows);
         let start = valid.len();
         valid.resize(start + rows, true);
-        let mut one = |cx: &mut Self, row: usize, x: Option<&'v T>| {
-            match x.map(|x| f(cx, x)) {
-                Some(Ok(Some(v))) => return v,
-                // A null, or a null token.
-                Some(Ok(None)) | None => cx.null(row),
-                Some(Err((kind, message, text))) => cx.problem(row, kind, message, text),
-            }
-            valid[start + row] = false;
-            zero
-        };
+        let valid = &mut valid[start..];
         match defs {
             // A required column: a value per row.
             None => {
@@ -952,22 +1050,41 @@ impl Convert<'_, '_> {
                     return Err(self.corrupt("more values than non-null levels"));
                 }
                 for (row, x) in vals.iter().enumerate() {
-                    out.push(one(self, row, Some(x)));
+                    out.push(match f(self, x) {
+                        Ok(Some(v)) => v,
+                        r => {
+                            self.invalid(row, r.err());
+                            valid[row] = false;
+                            zero
+                        }
+                    });
                 }
             }
             Some(defs) => {
                 let mut it = vals.iter();
                 let max = self.plan.optional as i16;
+                let nullable = self.plan.spec.nullable;
                 for (row, &d) in defs[..rows].iter().enumerate() {
-                    let x = if d == max {
+                    let v = if d == max {
                         let Some(x) = it.next() else {
                             return Err(self.corrupt("fewer values than non-null levels"));
                         };
-                        Some(x)
+                        match f(self, x) {
+                            Ok(Some(v)) => v,
+                            r => {
+                                self.invalid(row, r.err());
+                                valid[row] = false;
+                                zero
+                            }
+                        }
                     } else {
-                        None
+                        if !nullable {
+                            self.null(row);
+                        }
+                        valid[row] = false;
+                        zero
                     };
-                    out.push(one(self, row, x));
+                    out.push(v);
                 }
                 if it.next().is_some() {
                     return Err(self.corrupt("more values than non-null levels"));
@@ -975,6 +1092,16 @@ impl Convert<'_, '_> {
             }
         }
         Ok(())
+    }
+
+    /// An invalid value at `row`: a null (or a null token) when `bad` is
+    /// `None`, else a value that does not convert.
+    #[cold]
+    fn invalid(&mut self, row: usize, bad: Option<Bad>) {
+        match bad {
+            None => self.null(row),
+            Some((kind, message, text)) => self.problem(row, kind, message, text),
+        }
     }
 
     fn corrupt(&self, what: &str) -> ReadError {
@@ -988,11 +1115,12 @@ impl Convert<'_, '_> {
     }
 
     /// Converts the decoded chunk of a string column into entries, each
-    /// row's entry and validity in `s`. A BYTE_ARRAY value decoded from a
-    /// dictionary page points into that page: every value of the chunk
-    /// lives as long as `raw`, so an address and length identify a text,
-    /// and a text met again is neither validated nor compared with the
-    /// null tokens again.
+    /// row's entry and validity in `s`. The texts of a [`Raw::Texts`] chunk
+    /// are converted once each. A `ByteArray` value the parquet crate
+    /// decoded from a dictionary page points into that page: every value of
+    /// the chunk lives as long as `raw`, so an address and length identify
+    /// a text, and a text met again is neither validated nor compared with
+    /// the null tokens again.
     fn texts<'a>(
         &mut self,
         raw: &'a Raw,
@@ -1028,7 +1156,7 @@ impl Convert<'_, '_> {
                     } else if prev.1 != UNSEEN && prev.0 == data {
                         prev.1
                     } else {
-                        let s = utf8(x)?;
+                        let s = utf8(x.data())?;
                         let e = if cx.is_null_token(s, false) {
                             NULL_TOKEN
                         } else {
@@ -1041,24 +1169,37 @@ impl Convert<'_, '_> {
                     Ok((e != NULL_TOKEN).then_some(e))
                 })
             }
-            (Conv::Str, Raw::Dict(dict, idx)) => {
-                // Each dictionary entry is validated once.
+            (Conv::Str, Raw::Texts(t, idx)) => {
+                // Each text is converted once, before the rows: into an
+                // entry, a null token, or INVALID (its rows then report the
+                // problem). The buffer is validated as UTF-8 in one go, and
+                // then a text that starts and ends on a character boundary
+                // is valid too.
+                let whole = std::str::from_utf8(&t.bytes).ok();
                 s.known.clear();
-                s.known.resize(dict.len(), UNSEEN);
-                let known = &mut s.known;
-                self.map(idx, defs, rows, 0, ids, valid, |cx, &i| {
-                    // In range: the reader checked each index against a
-                    // dictionary of the same length.
-                    let e = &mut known[i as usize];
-                    if *e == UNSEEN {
-                        let s = utf8(&dict[i as usize])?;
-                        *e = if cx.is_null_token(s, false) {
-                            NULL_TOKEN
-                        } else {
-                            add(Cow::Borrowed(s))?.expect("an entry")
-                        };
+                for i in 0..t.len() {
+                    let r = t.range(i);
+                    let text = whole
+                        .and_then(|w| w.get(r.clone()))
+                        .or_else(|| std::str::from_utf8(&t.bytes[r]).ok());
+                    s.known.push(match text {
+                        None => INVALID,
+                        Some(x) if self.is_null_token(x, false) => NULL_TOKEN,
+                        Some(x) => {
+                            entries.push(Cow::Borrowed(x));
+                            entries.len() as u32 - 1
+                        }
+                    });
+                }
+                let known = &s.known;
+                // In range: an index is one the reader checked against the
+                // dictionary, or one `TextPages` wrote.
+                self.map(idx, defs, rows, 0, ids, valid, |_, &i| {
+                    match known[i as usize] {
+                        NULL_TOKEN => Ok(None),
+                        INVALID => Err(not_utf8(&t.bytes[t.range(i as usize)])),
+                        e => Ok(Some(e)),
                     }
-                    Ok((*e != NULL_TOKEN).then_some(*e))
                 })
             }
             (Conv::TextOf, Raw::I64(v)) => self.map(v, defs, rows, 0, ids, valid, |_, x| {
@@ -1174,7 +1315,7 @@ impl Convert<'_, '_> {
             }
             (Conv::ParseTimestamp, Raw::Bytes(v), Values::I64(o)) => {
                 self.map(v, defs, rows, 0, o, valid, |cx, x| {
-                    let s = utf8(x)?;
+                    let s = utf8(x.data())?;
                     if cx.is_null_token(s, true) {
                         return Ok(None);
                     }
@@ -1197,7 +1338,7 @@ impl Convert<'_, '_> {
             }
             (Conv::ParseDuration, Raw::Bytes(v), Values::I64(o)) => {
                 self.map(v, defs, rows, 0, o, valid, |cx, x| {
-                    let s = utf8(x)?;
+                    let s = utf8(x.data())?;
                     if cx.is_null_token(s, true) {
                         return Ok(None);
                     }
@@ -1224,16 +1365,21 @@ fn instants() -> (i64, i64) {
 }
 
 /// A BYTE_ARRAY value as text, or why not.
-fn utf8(x: &ByteArray) -> Result<&str, Bad> {
-    std::str::from_utf8(x.data()).map_err(|_| {
-        (
-            RejectKind::InvalidUtf8,
-            "invalid UTF-8; strings must be UTF-8".to_string(),
-            String::from_utf8_lossy(x.data()).into_owned(),
-        )
-    })
+fn utf8(x: &[u8]) -> Result<&str, Bad> {
+    std::str::from_utf8(x).map_err(|_| not_utf8(x))
 }
 
+/// Why `x` is not a string.
+#[cold]
+fn not_utf8(x: &[u8]) -> Bad {
+    (
+        RejectKind::InvalidUtf8,
+        "invalid UTF-8; strings must be UTF-8".to_string(),
+        String::from_utf8_lossy(x).into_owned(),
+    )
+}
+
+#[cold]
 fn out_of_range(x: i64, unit: Unit) -> Bad {
     (
         RejectKind::InvalidValue,
@@ -1257,53 +1403,54 @@ fn clip_message(message: String, text: &str) -> String {
 /// the zone's rules costs more than the rest of the conversion.
 struct LocalCache {
     tz: chrono_tz::Tz,
-    /// Local hour → its offset in µs (local − UTC), or `None` when the
-    /// hour holds a transition (those values are resolved one by one).
-    hours: HashMap<i64, Option<i64>, foldhash::fast::FixedState>,
-    /// The last hour looked up and its entry: a column's neighbouring
-    /// values mostly fall in the same hour.
-    last: Option<(i64, Option<i64>)>,
+    /// Local hour `h` → its offset in µs (local − UTC), or [`TRANSITION`],
+    /// in slot `h mod HOURS` (two years of hours before one is evicted).
+    hours: Vec<(i64, i64)>,
 }
 
 const HOUR_US: i64 = 3600 * MICROS;
+
+/// Slots of [`LocalCache`] (a power of two).
+const HOURS: usize = 1 << 15;
+
+/// The offset of an hour that holds a transition (its values are resolved
+/// one by one), or that is out of range.
+const TRANSITION: i64 = i64::MIN;
 
 impl LocalCache {
     fn new(tz: chrono_tz::Tz) -> Self {
         LocalCache {
             tz,
-            hours: HashMap::default(),
-            last: None,
+            // No hour is i64::MIN (µs / HOUR_US is far from it).
+            hours: vec![(i64::MIN, TRANSITION); HOURS],
         }
     }
 
     fn resolve(&mut self, local_us: i64) -> Option<i64> {
         let h = local_us.div_euclid(HOUR_US);
-        let off = match self.last {
-            Some((last, off)) if last == h => off,
-            _ => {
-                let off = self.offset(h);
-                self.last = Some((h, off));
-                off
-            }
+        let slot = self.hours[h as usize & (HOURS - 1)];
+        let off = if slot.0 == h {
+            slot.1
+        } else {
+            let off = self.offset(h).unwrap_or(TRANSITION);
+            self.hours[h as usize & (HOURS - 1)] = (h, off);
+            off
         };
         match off {
-            Some(off) => local_us.checked_sub(off),
-            None => resolve_local(naive(local_us)?, self.tz),
+            TRANSITION => resolve_local(naive(local_us)?, self.tz),
+            off => local_us.checked_sub(off),
         }
     }
 
     /// The offset of the local hour `h` throughout, if it has one.
-    fn offset(&mut self, h: i64) -> Option<i64> {
-        let tz = self.tz;
-        *self.hours.entry(h).or_insert_with(|| {
-            // One offset throughout: the hour's first and last microsecond
-            // each occur once, with the same offset (zones change offset
-            // at most once in an hour).
-            let first = h.checked_mul(HOUR_US)?;
-            let a = single_offset(tz, first)?;
-            let b = single_offset(tz, first.checked_add(HOUR_US - 1)?)?;
-            (a == b).then_some(a)
-        })
+    fn offset(&self, h: i64) -> Option<i64> {
+        // One offset throughout: the hour's first and last microsecond
+        // each occur once, with the same offset (zones change offset at
+        // most once in an hour).
+        let first = h.checked_mul(HOUR_US)?;
+        let a = single_offset(self.tz, first)?;
+        let b = single_offset(self.tz, first.checked_add(HOUR_US - 1)?)?;
+        (a == b).then_some(a)
     }
 }
 
@@ -1417,6 +1564,56 @@ mod tests {
         }
     }
 
+    fn plain(values: &[&[u8]]) -> Vec<u8> {
+        values
+            .iter()
+            .flat_map(|v| {
+                (v.len() as u32)
+                    .to_le_bytes()
+                    .into_iter()
+                    .chain(v.iter().copied())
+            })
+            .collect()
+    }
+
+    /// Plain values become texts, a value equal to the text before it is
+    /// stored once, and each value's index is written as an INT32.
+    #[test]
+    fn plain_values_become_texts_and_indices() {
+        let mut t = Texts::default();
+        assert_eq!(t.push_plain(&plain(&[b"a", b"bc"]), None).unwrap(), 2);
+        let mut idx = Vec::new();
+        let page = plain(&[b"bc", b"bc", b"", b"d", b"d", b"a"]);
+        assert_eq!(t.push_plain(&page, Some(&mut idx)).unwrap(), 6);
+        let idx: Vec<i32> = idx
+            .chunks(4)
+            .map(|c| i32::from_le_bytes(c.try_into().unwrap()))
+            .collect();
+        assert_eq!(idx, [1, 1, 2, 3, 3, 4]);
+        let texts: Vec<&[u8]> = (0..t.len()).map(|i| &t.bytes[t.range(i)]).collect();
+        assert_eq!(texts, [&b"a"[..], b"bc", b"", b"d", b"a"]);
+        // A length or a value cut short is an error, not a panic.
+        for cut in [&plain(&[b"abc"])[..5], &[1, 0, 0]] {
+            assert!(t.push_plain(cut, Some(&mut Vec::new())).is_err());
+        }
+    }
+
+    /// The definition levels of a V1 page: none for a required column, a
+    /// length prefix (RLE) or the packed bits, and never past the page.
+    #[test]
+    #[allow(deprecated)]
+    fn v1_levels_are_measured_as_the_crate_reads_them() {
+        let buf = [3, 0, 0, 0, 9, 9, 9, 7, 7];
+        assert_eq!(v1_levels_len(0, Encoding::RLE, 5, &buf).unwrap(), 0);
+        assert_eq!(v1_levels_len(1, Encoding::RLE, 5, &buf).unwrap(), 7);
+        assert_eq!(v1_levels_len(1, Encoding::BIT_PACKED, 9, &buf).unwrap(), 2);
+        assert_eq!(v1_levels_len(3, Encoding::BIT_PACKED, 8, &buf).unwrap(), 2);
+        assert!(v1_levels_len(1, Encoding::RLE, 5, &buf[..6]).is_err());
+        assert!(v1_levels_len(1, Encoding::RLE, 5, &buf[..3]).is_err());
+        assert!(v1_levels_len(1, Encoding::BIT_PACKED, 80, &buf).is_err());
+        assert!(v1_levels_len(1, Encoding::PLAIN, 5, &buf).is_err());
+    }
+
     /// Keeping a row group's rows leaves the rows before it alone.
     #[test]
     fn retain_keeps_the_kept_rows_of_the_tail() {
@@ -1427,6 +1624,15 @@ mod tests {
         assert_eq!(v, [1, 2, 4, 5]);
         retain(&mut v, 0, &[false, false, false, false]);
         assert!(v.is_empty());
+    }
+
+    /// Times out of range are no instant, and no panic.
+    #[test]
+    fn local_cache_out_of_range() {
+        let mut cache = LocalCache::new(chrono_tz::Europe::Paris);
+        for us in [i64::MIN, i64::MIN + 1, i64::MAX] {
+            assert_eq!(cache.resolve(us), None);
+        }
     }
 
     /// The hour cache resolves every local time as `resolve_local` does,
@@ -1446,10 +1652,12 @@ mod tests {
         let start = start.and_utc().timestamp_micros();
         for tz in zones {
             let mut cache = LocalCache::new(tz);
-            // Every 7 minutes over two years, plus the minute after.
+            // Every 7 minutes over two years, plus the minute after, and
+            // a time in the hour that takes the same slot.
             let mut us = start;
+            let far = HOURS as i64 * HOUR_US;
             while us < start + 2 * 366 * 24 * HOUR_US {
-                for v in [us, us + 60 * MICROS] {
+                for v in [us, us + 60 * MICROS, us + far] {
                     let want = resolve_local(naive(v).unwrap(), tz);
                     assert_eq!(cache.resolve(v), want, "{tz} {:?}", naive(v));
                 }
