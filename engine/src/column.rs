@@ -819,6 +819,16 @@ pub enum Data {
 }
 
 impl Data {
+    /// Gives back spare capacity: a column read row by row grows by
+    /// doubling, so up to half of it may be unused.
+    pub fn shrink_to_fit(&mut self) {
+        match self {
+            Data::Int(v) | Data::Timestamp(v) => v.shrink_to_fit(),
+            Data::Float(v) | Data::Duration(v) => v.shrink_to_fit(),
+            Data::Bool(v) => v.shrink_to_fit(),
+            Data::Str(s) => with_codes!(&mut s.codes, v => v.shrink_to_fit()),
+        }
+    }
     pub fn len(&self) -> usize {
         match self {
             Data::Int(v) | Data::Timestamp(v) => v.len(),

@@ -1368,8 +1368,9 @@ impl ColBuilder {
         })
     }
 
-    fn finish(self) -> Column {
-        let data = match self.values {
+    fn finish(mut self) -> Column {
+        self.valid.shrink_to_fit();
+        let mut data = match self.values {
             Values::Int(v) => Data::Int(v),
             Values::Float(v) => Data::Float(v),
             Values::Bool(v) => Data::Bool(v),
@@ -1377,6 +1378,7 @@ impl ColBuilder {
             Values::Timestamp(v, _) => Data::Timestamp(v),
             Values::Duration(v) => Data::Duration(v),
         };
+        data.shrink_to_fit();
         Column::new(data, Some(self.valid))
     }
 }
