@@ -1357,7 +1357,7 @@ fn library_load_and_run() {
     let got: Vec<(i64, &str, Option<Number>, &str)> = result
         .rows
         .iter()
-        .map(|r| (r.period_start, r.metric.as_str(), r.value, r.unit.as_str()))
+        .map(|r| (r.period_start, &*r.metric, r.value, &*r.unit))
         .collect();
     // 2026-01-01T00:00Z = 1767225600 s; 2026-02-01 = + 31 * 86400 s.
     let jan = 1_767_225_600_000_000;
@@ -1396,7 +1396,7 @@ fn library_load_and_run() {
     let got: Vec<(i64, Vec<Option<String>>, Option<Number>)> = result
         .rows
         .iter()
-        .map(|r| (r.period_start, r.group.clone(), r.value))
+        .map(|r| (r.period_start, r.group.to_vec(), r.value))
         .collect();
     let start = 1_772_946_000_000_000;
     assert_eq!(

@@ -1,6 +1,8 @@
 //! The result table and its renderings: a human table, CSV, JSON, JSON Lines.
 //! Long format, one row per period × group × metric.
 
+use std::sync::Arc;
+
 use chrono_tz::Tz;
 use serde_json::{json, Map, Value as Json};
 
@@ -55,11 +57,13 @@ pub struct ResultRow {
     pub period_start: i64,
     pub period_end: i64,
     /// One value per dimension of the query; `None` is a null group value.
-    pub group: Vec<Option<String>>,
-    pub metric: String,
+    /// Shared by the rows of a group (and `metric`, `unit` by the rows of a
+    /// metric): a full suite has hundreds of thousands of rows.
+    pub group: Arc<[Option<String>]>,
+    pub metric: Arc<str>,
     /// `None` is "no data" (a mean of no rows, a zero denominator).
     pub value: Option<Number>,
-    pub unit: String,
+    pub unit: Arc<str>,
     pub status: Option<Status>,
 }
 
@@ -141,14 +145,14 @@ impl ResultTable {
                 .iter()
                 .map(|g| g.clone().unwrap_or_else(|| null.to_string())),
         );
-        c.push(r.metric.clone());
+        c.push(r.metric.to_string());
         c.push(
             r.value
                 .as_ref()
                 .map(value)
                 .unwrap_or_else(|| null.to_string()),
         );
-        c.push(r.unit.clone());
+        c.push(r.unit.to_string());
         if self.has_status {
             c.push(r.status.map(|s| s.as_str().to_string()).unwrap_or_default());
         }
@@ -220,10 +224,10 @@ impl ResultTable {
         let mut o = Map::new();
         o.insert("period_start".into(), json!(self.stamp(r.period_start)));
         o.insert("period_end".into(), json!(self.stamp(r.period_end)));
-        for (d, v) in self.dimensions.iter().zip(&r.group) {
+        for (d, v) in self.dimensions.iter().zip(r.group.iter()) {
             o.insert(d.clone(), v.as_ref().map_or(Json::Null, |s| json!(s)));
         }
-        o.insert("metric".into(), json!(r.metric));
+        o.insert("metric".into(), json!(&*r.metric));
         o.insert(
             "value".into(),
             match r.value {
@@ -235,7 +239,7 @@ impl ResultTable {
                 }
             },
         );
-        o.insert("unit".into(), json!(r.unit));
+        o.insert("unit".into(), json!(&*r.unit));
         if self.has_status {
             o.insert(
                 "status".into(),

@@ -3,6 +3,7 @@
 //! and period axis, then evaluate the metric formulas over the result grid.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 use kpi_dsl::diag::did_you_mean;
@@ -597,10 +598,24 @@ impl Project {
         drop(agg_values);
         drop(exec);
         drop(data);
+        // Each group's key and each metric's id and unit once, shared by
+        // their rows.
+        let groups: Vec<Arc<[Option<String>]>> = groups.into_iter().map(Arc::from).collect();
+        let names: Vec<(Arc<str>, Arc<str>)> = metrics
+            .iter()
+            .map(|m| {
+                (
+                    Arc::from(m.def.id.as_str()),
+                    Arc::from(m.def.unit.as_deref().unwrap_or_default()),
+                )
+            })
+            .collect();
         let mut rows = Vec::with_capacity(periods.len() * g * metrics.len());
         for (pi, &(start, end)) in periods.iter().enumerate() {
             for (gi, group) in groups.iter().enumerate() {
-                for ((m, col), &h) in metrics.iter().zip(&values).zip(&horizons) {
+                for (((m, col), &h), (id, unit)) in
+                    metrics.iter().zip(&values).zip(&horizons).zip(&names)
+                {
                     // Forecast periods carry only the metrics that forecast.
                     if pi >= history && h == 0 {
                         continue;
@@ -622,9 +637,9 @@ impl Project {
                         period_start: start,
                         period_end: end,
                         group: group.clone(),
-                        metric: m.def.id.clone(),
+                        metric: id.clone(),
                         value,
-                        unit: m.def.unit.clone().unwrap_or_default(),
+                        unit: unit.clone(),
                         status,
                     });
                 }

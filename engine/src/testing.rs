@@ -154,7 +154,7 @@ fn compare(case: &TestCase, result: &ResultTable) -> Vec<String> {
             let matching: Vec<_> = result
                 .rows
                 .iter()
-                .filter(|r| &r.metric == metric)
+                .filter(|r| *r.metric == **metric)
                 .filter(|r| {
                     e.period.as_ref().is_none_or(|p| {
                         format_rfc3339(r.period_start, result.tz).starts_with(p.as_str())

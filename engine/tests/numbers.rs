@@ -405,7 +405,7 @@ proptest! {
         let value = |r: &ResultTable, start: i64, metric: &str| {
             r.rows
                 .iter()
-                .find(|x| x.period_start == start && x.metric == metric)
+                .find(|x| x.period_start == start && &*x.metric == metric)
                 .map(|x| x.value.map(|v| v.as_f64()))
                 .unwrap_or_else(|| panic!("no {metric} at {start}"))
         };
@@ -423,7 +423,7 @@ proptest! {
         }
         for period in [PeriodKind::Week, PeriodKind::Month, PeriodKind::All] {
             let r = run(period);
-            for row in r.rows.iter().filter(|x| x.metric == "escalation_rate") {
+            for row in r.rows.iter().filter(|x| &*x.metric == "escalation_rate") {
                 let inside = day_counts
                     .iter()
                     .filter(|(s, _, _)| row.period_start <= *s && *s < row.period_end);
@@ -508,7 +508,7 @@ v = "float"
             .map(|row| {
                 (
                     row.period_start,
-                    row.metric.clone(),
+                    row.metric.to_string(),
                     row.value.map(|n| n.as_f64()),
                 )
             })
