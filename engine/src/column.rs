@@ -988,12 +988,11 @@ mod tests {
                 b.push(&texts[w as usize]);
             }
             let v = b.finish();
-            let got_width = match &v.codes {
-                Codes::U8(_) => 1,
-                Codes::U16(_) => 2,
-                Codes::U32(_) => 4,
-            };
-            assert_eq!(got_width, width, "{distinct} distinct strings");
+            assert_eq!(
+                bytes_per_code(&v.codes),
+                width,
+                "{distinct} distinct strings"
+            );
             // Codes are in order of first appearance: the reversed texts.
             let codes: Vec<u32> = want.iter().map(|&w| distinct as u32 - 1 - w).collect();
             assert_eq!(v.codes, codes);
@@ -1040,16 +1039,23 @@ mod tests {
             b.pop();
             b.push("v000000");
             let v = b.finish();
-            let got = match &v.codes {
-                Codes::U8(_) => 1,
-                Codes::U16(_) => 2,
-                Codes::U32(_) => 4,
-            };
-            assert_eq!(got, width, "{distinct} distinct strings");
+            assert_eq!(
+                bytes_per_code(&v.codes),
+                width,
+                "{distinct} distinct strings"
+            );
             assert_eq!(v.dict.len(), distinct);
             assert_eq!(v.codes.len(), distinct + 1);
             assert_eq!(v.codes.get(distinct), 0);
             assert_eq!(v.codes.get(distinct - 1), distinct as u32 - 1);
+        }
+    }
+
+    fn bytes_per_code(c: &Codes) -> usize {
+        match c {
+            Codes::U8(_) => 1,
+            Codes::U16(_) => 2,
+            Codes::U32(_) => 4,
         }
     }
 
