@@ -565,7 +565,7 @@ impl Project {
                 };
                 agg_values.insert(id(*a), column);
             }
-            // A table's group keys (4 bytes a row), windows and child
+            // A table's group keys (a byte or two a row), windows and child
             // aggregates go after its last pass.
             if passes.get(i + 1).is_none_or(|q| q.table != p.table) {
                 row_keys.remove(&p.table);
