@@ -448,6 +448,20 @@ impl Project {
                         rows.clear();
                         cells.clear();
                         match sel {
+                            // Every row of the batch valid and in one
+                            // period (the usual batch of a table exported
+                            // in time order): its rows are the range, its
+                            // cells one period's, read in one loop.
+                            Selection::Axis(ts, col)
+                                if col.valid.is_none()
+                                    && periods_of.holds_all(&ts[range.clone()], &mut hint) =>
+                            {
+                                let base = hint as u32 * g as u32;
+                                rows.extend(range.start as u32..range.end as u32);
+                                crate::with_codes!(rk, v => cells.extend(
+                                    v[range].iter().map(|&k| base + rank[k as usize])
+                                ));
+                            }
                             Selection::Axis(ts, col) => {
                                 for r in range {
                                     if !col.is_valid(r) {
@@ -893,6 +907,23 @@ impl<'a> Periods<'a> {
             Some((start, end)) => start <= t && t < end,
             None => crate::period::bucket(self.periods, t).is_some(),
         }
+    }
+
+    /// Whether one period holds every time of `ts` (not empty); `hint` is
+    /// tried first and then set to that period, as in [`Periods::find`].
+    fn holds_all(&self, ts: &[i64], hint: &mut usize) -> bool {
+        let (Some(&lo), Some(&hi)) = (ts.iter().min(), ts.iter().max()) else {
+            return false;
+        };
+        let mut at = *hint;
+        let Some(p) = self.find(lo, &mut at) else {
+            return false;
+        };
+        let holds = hi < self.periods[p as usize].1;
+        if holds {
+            *hint = at;
+        }
+        holds
     }
 
     /// The period that holds `t` (the same as [`crate::period::bucket`]:
@@ -1378,4 +1409,28 @@ fn concat(name: &str, mut parts: Vec<Table>, specs: &[ColumnSpec]) -> Table {
     }
     out.len = parts.iter().map(|p| p.len).sum();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Periods;
+
+    #[test]
+    fn one_period_holds_a_batch_only_when_it_holds_every_time() {
+        let periods = [(0, 10), (10, 20), (30, 40)];
+        let p = Periods::new(&periods);
+        let mut hint = 0;
+        assert!(p.holds_all(&[9, 1, 5], &mut hint));
+        assert_eq!(hint, 0);
+        // Across a boundary, past the end, in a gap, or no times at all.
+        assert!(!p.holds_all(&[5, 12], &mut hint));
+        assert!(!p.holds_all(&[39, 40], &mut hint));
+        assert!(!p.holds_all(&[25], &mut hint));
+        assert!(!p.holds_all(&[], &mut hint));
+        // Found away from the hint, which then follows.
+        assert!(p.holds_all(&[31, 39, 30], &mut hint));
+        assert_eq!(hint, 2);
+        assert!(p.holds_all(&[10, 19], &mut hint));
+        assert_eq!(hint, 1);
+    }
 }
