@@ -353,14 +353,24 @@ impl Project {
         let mut selections: Vec<Selection<'_>> = Vec::with_capacity(passes.len());
         for p in &passes {
             let sel = select_pass(p)?;
+            selections.push(sel);
+        }
+        // The groups the selections hold: an axis without nulls first (a
+        // table's every row, usually), after which a table's other passes
+        // have no group left to find and are not read.
+        let mut by_nulls: Vec<usize> = (0..passes.len()).collect();
+        by_nulls.sort_by_key(
+            |&i| !matches!(&selections[i], Selection::Axis(_, col) if col.valid.is_none()),
+        );
+        for i in by_nulls {
+            let t = &passes[i].table;
             mark_seen(
-                &sel,
-                &row_keys[&p.table],
-                &table_groups[&p.table],
+                &selections[i],
+                &row_keys[t],
+                &table_groups[t],
                 &periods_of,
                 &mut keys.seen,
             );
-            selections.push(sel);
         }
         if q.by.is_empty() {
             keys.intern(Vec::new());
