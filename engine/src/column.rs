@@ -77,6 +77,27 @@ impl Dict {
     pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
         (0..self.len()).map(|i| self.get(i))
     }
+    /// String `i`'s bytes (without the check for a char boundary that
+    /// slicing the `str` makes).
+    #[inline]
+    fn bytes_at(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.end(i - 1) };
+        &self.bytes.as_bytes()[start..self.end(i)]
+    }
+    /// Whether this dictionary's strings are the first of `other`'s, in
+    /// the same order: its buffer and ends are the start of `other`'s.
+    pub fn is_prefix_of(&self, other: &Dict) -> bool {
+        let (n, b) = (self.len(), self.bytes.len());
+        if n > other.len() || n > 0 && other.end(n - 1) != b {
+            return false;
+        }
+        let ends = match (&self.ends, &other.ends) {
+            (Ends::Narrow(e), Ends::Narrow(o)) => e[..] == o[..n],
+            (Ends::Wide(e), Ends::Wide(o)) => e[..] == o[..n],
+            _ => (0..n).all(|i| self.end(i) == other.end(i)),
+        };
+        ends && self.bytes.as_bytes() == &other.bytes.as_bytes()[..b]
+    }
     /// Adds a string; its code is the length before.
     pub fn push(&mut self, s: &str) {
         self.bytes.push_str(s);
@@ -157,12 +178,18 @@ pub enum Codes {
 /// A code of any width.
 pub trait Code: Copy {
     fn wide(self) -> u32;
+    /// `code` in this width (its low bytes: the caller knows it fits).
+    fn from_wide(code: u32) -> Self;
 }
 
 impl Code for u8 {
     #[inline]
     fn wide(self) -> u32 {
         self as u32
+    }
+    #[inline]
+    fn from_wide(code: u32) -> Self {
+        code as u8
     }
 }
 
@@ -171,12 +198,20 @@ impl Code for u16 {
     fn wide(self) -> u32 {
         self as u32
     }
+    #[inline]
+    fn from_wide(code: u32) -> Self {
+        code as u16
+    }
 }
 
 impl Code for u32 {
     #[inline]
     fn wide(self) -> u32 {
         self
+    }
+    #[inline]
+    fn from_wide(code: u32) -> Self {
+        code
     }
 }
 
@@ -256,6 +291,16 @@ impl Codes {
             }
             Codes::U32(v) => Codes::narrow(v, distinct),
             codes => codes,
+        }
+    }
+    /// The codes in the width [`Codes::narrow`] gives for `distinct` codes
+    /// (a copy only when that is another width).
+    pub(crate) fn in_width_for(self, distinct: usize) -> Codes {
+        match self {
+            c @ Codes::U8(_) if distinct <= 1 << 8 => c,
+            c @ Codes::U16(_) if distinct > 1 << 8 && distinct <= 1 << 16 => c,
+            Codes::U32(v) => Codes::narrow(v, distinct),
+            c => Codes::narrow(c.iter().collect(), distinct),
         }
     }
     /// Appends `codes`, none above `max`, widening the codes first when
@@ -349,39 +394,37 @@ pub fn recode_into(child: &mut StrVec, valid: Option<&[bool]>, parent: &Arc<Dict
     if Arc::ptr_eq(&child.dict, parent) {
         return true;
     }
-    let (cd, pd) = (&child.dict, parent);
+    let pd = &**parent;
     if pd.is_empty() {
         return false;
     }
-    // Exports in key order give the child's distinct strings in the
-    // parent's order: a cursor over the parent finds most of them, and a
-    // hash index is built only if one is missed.
-    let mut index: Option<foldhash::HashMap<&str, u32>> = None;
-    let mut cursor = 0;
-    let translate: Vec<u32> = cd
-        .iter()
-        .map(|s| {
-            while cursor < pd.len() && pd.get(cursor) < s {
-                cursor += 1;
-            }
-            if cursor < pd.len() && pd.get(cursor) == s {
-                return cursor as u32;
-            }
-            index
-                .get_or_insert_with(|| pd.iter().enumerate().map(|(i, t)| (t, i as u32)).collect())
-                .get(s)
-                .copied()
-                .unwrap_or(u32::MAX)
-        })
-        .collect();
-    drop(index);
+    // Messages exported ticket by ticket hold every ticket's id in the
+    // tickets' order: their codes already are the parent's, which two
+    // buffers compared tell, and no code is rewritten.
+    if child.dict.is_prefix_of(pd) {
+        if let Some(valid) = valid {
+            with_codes!(&mut child.codes, v => {
+                for (c, &ok) in v.iter_mut().zip(valid) {
+                    if !ok {
+                        *c = Code::from_wide(0);
+                    }
+                }
+            });
+        }
+        child.codes = std::mem::take(&mut child.codes).in_width_for(pd.len());
+        child.dict = parent.clone();
+        return true;
+    }
+    let translate = positions_in(&child.dict, pd);
     let ok = |i: usize| valid.is_none_or(|v| v[i]);
-    let missing = with_codes!(&child.codes, v => v
-        .iter()
-        .enumerate()
-        .any(|(i, c)| ok(i) && translate[c.wide() as usize] == u32::MAX));
-    if missing {
-        return false;
+    if translate.contains(&u32::MAX) {
+        let missing = with_codes!(&child.codes, v => v
+            .iter()
+            .enumerate()
+            .any(|(i, c)| ok(i) && translate[c.wide() as usize] == u32::MAX));
+        if missing {
+            return false;
+        }
     }
     let new = |i: usize, c: u32| if ok(i) { translate[c as usize] } else { 0 };
     match &mut child.codes {
@@ -399,8 +442,79 @@ pub fn recode_into(child: &mut StrVec, valid: Option<&[bool]>, parent: &Arc<Dict
             *codes = Codes::narrow(wide, pd.len());
         }
     }
-    child.dict = pd.clone();
+    child.dict = parent.clone();
     true
+}
+
+/// Where each of `child`'s strings is in `parent` (`u32::MAX` where it is
+/// not). Exports in key order give the child's strings in the parent's
+/// order, with gaps (the tickets that had a call): each is looked for
+/// from just after the last one found, the gap crossed in doubling steps
+/// and then halved, as a merge of sorted runs gallops. A string not found
+/// that way (the parent is not sorted there, or lacks it) is looked up in
+/// a hash index of the parent, built the first time.
+fn positions_in(child: &Dict, parent: &Dict) -> Vec<u32> {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let n = parent.len();
+    let mut index: Option<foldhash::HashMap<&[u8], u32>> = None;
+    let mut cursor = 0;
+    (0..child.len())
+        .map(|i| {
+            let s = child.bytes_at(i);
+            let key = short_key(s);
+            // How parent string `j` compares with `s`: as two numbers when
+            // both are short.
+            let cmp = |j: usize| {
+                let p = parent.bytes_at(j);
+                match short_key(p) {
+                    k if k != LONG && key != LONG => k.cmp(&key),
+                    _ => p.cmp(s),
+                }
+            };
+            let mut found = None;
+            if cursor < n {
+                match cmp(cursor) {
+                    Equal => found = Some(cursor),
+                    Greater => {}
+                    Less => {
+                        // `lo` sorts before `s`, `hi` (or the end) after it.
+                        let (mut lo, mut hi, mut step) = (cursor, n, 1);
+                        while found.is_none() && lo + step < hi {
+                            match cmp(lo + step) {
+                                Less => {
+                                    lo += step;
+                                    step *= 2;
+                                }
+                                Equal => found = Some(lo + step),
+                                Greater => hi = lo + step,
+                            }
+                        }
+                        while found.is_none() && hi - lo > 1 {
+                            let mid = lo + (hi - lo) / 2;
+                            match cmp(mid) {
+                                Less => lo = mid,
+                                Equal => found = Some(mid),
+                                Greater => hi = mid,
+                            }
+                        }
+                    }
+                }
+            }
+            let found = found.or_else(|| {
+                let index = index.get_or_insert_with(|| {
+                    (0..n).map(|j| (parent.bytes_at(j), j as u32)).collect()
+                });
+                index.get(s).map(|&j| j as usize)
+            });
+            match found {
+                Some(j) => {
+                    cursor = j + 1;
+                    j as u32
+                }
+                None => u32::MAX,
+            }
+        })
+        .collect()
 }
 
 /// Builds a [`StrVec`], interning each distinct string once.
@@ -1092,6 +1206,98 @@ mod tests {
         // Under a null it does not count (nulls read code 0).
         assert!(recode_into(&mut orphan, Some(&[true, false]), &parent.dict));
         assert_eq!(orphan.codes, [0, 0]);
+    }
+
+    #[test]
+    fn a_child_holding_the_parents_first_keys_in_order_keeps_its_codes() {
+        // Past 256 keys, so that the child's one-byte codes take two.
+        let ids: Vec<String> = (0..300).map(|i| format!("t{i:03}")).collect();
+        let parent = strs(&ids.iter().map(String::as_str).collect::<Vec<_>>());
+        for (child, valid) in [
+            (&["t000", "t000", "t001", "t002"][..], None),
+            (
+                &ids[..10].iter().map(String::as_str).collect::<Vec<_>>(),
+                None,
+            ),
+            // Every key: the same buffer.
+            (&ids.iter().map(String::as_str).collect::<Vec<_>>(), None),
+            (&["t000", "t001", "t001"], Some(&[true, false, true][..])),
+        ] {
+            let mut c = strs(child);
+            assert!(c.dict.is_prefix_of(&parent.dict));
+            let before = c.codes.clone();
+            assert!(recode_into(&mut c, valid, &parent.dict));
+            assert!(Arc::ptr_eq(&c.dict, &parent.dict));
+            assert!(matches!(c.codes, Codes::U16(_)), "the parent's width");
+            for i in 0..child.len() {
+                let valid = valid.is_none_or(|v| v[i]);
+                let want = if valid { before.get(i) } else { 0 };
+                assert_eq!(c.codes.get(i), want, "row {i}");
+                if valid {
+                    assert_eq!(c.get(i), child[i]);
+                }
+            }
+        }
+        // The parent's strings in another order, or one more: not a prefix.
+        assert!(!strs(&["t001", "t000"]).dict.is_prefix_of(&parent.dict));
+        assert!(!strs(&["t000", "t0011"]).dict.is_prefix_of(&parent.dict));
+        assert!(!strs(&["t000", "t00"]).dict.is_prefix_of(&parent.dict));
+        assert!(!parent.dict.is_prefix_of(&strs(&["t000"]).dict));
+        assert!(strs(&[]).dict.is_prefix_of(&parent.dict));
+    }
+
+    #[test]
+    fn keys_are_found_in_the_parent_in_order_with_gaps_or_out_of_order() {
+        // Sorted ids, short and long (compared as text past 15 bytes).
+        let ids: Vec<String> = (0..1000)
+            .map(|i| {
+                if i % 3 == 0 {
+                    format!("ticket-number-{i:06}")
+                } else {
+                    format!("t{i:04}")
+                }
+            })
+            .collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        let unsorted: Vec<String> = (0..1000).map(|i| ids[(i * 7) % 1000].clone()).collect();
+        for parent_ids in [&sorted, &unsorted] {
+            let parent = strs(&parent_ids.iter().map(String::as_str).collect::<Vec<_>>());
+            let pos = |s: &str| {
+                parent_ids
+                    .iter()
+                    .position(|p| p == s)
+                    .map_or(u32::MAX, |p| p as u32)
+            };
+            let children: [Vec<&str>; 5] = [
+                // The parent's order, every fifth; and gaps of 1 to 300.
+                parent_ids.iter().step_by(5).map(String::as_str).collect(),
+                [0, 1, 3, 300, 301, 999]
+                    .iter()
+                    .map(|&i| parent_ids[i].as_str())
+                    .collect(),
+                // Backwards; a missing key at either end and in the middle.
+                parent_ids
+                    .iter()
+                    .rev()
+                    .step_by(3)
+                    .map(String::as_str)
+                    .collect(),
+                vec![
+                    "",
+                    parent_ids[2].as_str(),
+                    "t0500x",
+                    parent_ids[7].as_str(),
+                    "zzz",
+                ],
+                vec![parent_ids[999].as_str(), parent_ids[0].as_str()],
+            ];
+            for child in &children {
+                let d: Dict = child.iter().copied().collect();
+                let want: Vec<u32> = child.iter().map(|s| pos(s)).collect();
+                assert_eq!(positions_in(&d, &parent.dict), want, "{child:?}");
+            }
+        }
     }
 
     #[test]

@@ -357,23 +357,34 @@ impl<'a> Exec<'a> {
     }
 
     /// [`Exec::follow`] from every row of `table`: `None` for an empty
-    /// path (each row is its own), without a vector of all rows.
-    pub fn follow_all(&self, table: &str, path: &[String]) -> R<(String, Option<Vec<u32>>)> {
+    /// path (each row is its own), without a vector of all rows; one
+    /// relation's parent rows are shared, not copied.
+    pub fn follow_all(
+        &self,
+        table: &str,
+        path: &[String],
+    ) -> R<(String, Option<Arc<ParentRows<'a>>>)> {
         let Some((first, rest)) = path.split_first() else {
             return Ok((table.to_string(), None));
         };
-        let mut idx: Vec<u32> = self.parents(table, first)?.to_vec();
+        let mut rows = self.parents(table, first)?;
         let mut t = self.schema.tables[table].relations[first].table.clone();
         for rel in rest {
             let parents = self.parents(&t, rel)?;
-            for i in idx.iter_mut() {
-                if *i != NO_ROW {
-                    *i = parents[*i as usize];
-                }
-            }
+            let idx = rows
+                .iter()
+                .map(|&i| {
+                    if i == NO_ROW {
+                        NO_ROW
+                    } else {
+                        parents[i as usize]
+                    }
+                })
+                .collect();
+            rows = Arc::new(ParentRows::Owned(idx));
             t = self.schema.tables[&t].relations[rel].table.clone();
         }
-        Ok((t, Some(idx)))
+        Ok((t, Some(rows)))
     }
 
     pub fn eval(&self, e: &ir::Expr, f: &Frame<'_>) -> R<Column> {

@@ -19,6 +19,7 @@ pub mod canonical;
 pub mod column;
 mod exec;
 mod fast;
+mod groups;
 pub mod kernels;
 mod parquet;
 pub mod period;

@@ -11,15 +11,17 @@ use kpi_dsl::ir::{self, Axis, ExprKind as K};
 use kpi_dsl::{codes, Better, CheckedMetric, Diagnostic, Type};
 
 use crate::agg::Accumulator;
-use crate::column::{Codes, Column, Data, Table, MICROS};
+use crate::column::{Code, Codes, Column, Data, Table, MICROS};
 use crate::exec::{
-    agg_output, id, par_fold, par_map, shared_slots, uses_period, Exec, Frame, Shared, NO_ROW,
+    agg_output, id, par_fold, par_map, shared_slots, uses_period, Exec, Frame, Shared,
 };
+use crate::groups::GroupKeys;
 use crate::kernels::{get, V};
 use crate::period::PeriodKind;
 use crate::project::{resolve_path, Project};
 use crate::read::{describe_rejects, read_table, Accounting, ColumnSpec, ReadOptions};
 use crate::result::{Number, ResultRow, ResultTable, Status};
+use crate::with_codes;
 use crate::Error;
 
 /// Time dimensions every table with a time column has.
@@ -306,16 +308,17 @@ impl Project {
 
         // Row selections per pass and period, and the groups they hold.
         let mut keys = GroupKeys::default();
-        let mut row_keys: HashMap<String, Codes> = HashMap::new();
         for p in &passes {
-            if !row_keys.contains_key(&p.table) {
-                let k = keys
-                    .for_table(self, &exec, &p.table, &q.by)
-                    .map_err(data_err)?;
-                // In as few bytes as the groups need (usually one or two).
-                row_keys.insert(p.table.clone(), Codes::narrow(k, keys.keys.len()));
-            }
+            keys.add_table(self, &exec, &p.table, &q.by)
+                .map_err(data_err)?;
         }
+        // Each table's group codes (a byte or two a row), and the groups
+        // they hold.
+        let (mut row_keys, table_groups): (HashMap<String, Codes>, HashMap<String, Vec<u32>>) =
+            keys.take_tables()
+                .into_iter()
+                .map(|(t, k)| ((t.clone(), k.codes), (t, k.groups)))
+                .unzip();
         // The rows each pass reads, first to find the groups that occur. A
         // period axis is read in place: each row's period is found when its
         // batch is read (no period per row is held: 150 MB for 37.6M
@@ -349,23 +352,25 @@ impl Project {
         };
         let mut selections: Vec<Selection<'_>> = Vec::with_capacity(passes.len());
         for p in &passes {
-            let rk = &row_keys[&p.table];
             let sel = select_pass(p)?;
-            match &sel {
-                Selection::Axis(ts, col) => {
-                    for (r, &t) in ts.iter().enumerate() {
-                        if col.is_valid(r) && periods_of.covers(t) {
-                            keys.seen[rk.get(r) as usize] = true;
-                        }
-                    }
-                }
-                Selection::Lists(lists) => {
-                    for &r in lists.iter().flatten() {
-                        keys.seen[rk.get(r as usize) as usize] = true;
-                    }
-                }
-            }
             selections.push(sel);
+        }
+        // The groups the selections hold: an axis without nulls first (a
+        // table's every row, usually), after which a table's other passes
+        // have no group left to find and are not read.
+        let mut by_nulls: Vec<usize> = (0..passes.len()).collect();
+        by_nulls.sort_by_key(
+            |&i| !matches!(&selections[i], Selection::Axis(_, col) if col.valid.is_none()),
+        );
+        for i in by_nulls {
+            let t = &passes[i].table;
+            mark_seen(
+                &selections[i],
+                &row_keys[t],
+                &table_groups[t],
+                &periods_of,
+                &mut keys.seen,
+            );
         }
         if q.by.is_empty() {
             keys.intern(Vec::new());
@@ -942,6 +947,48 @@ impl<'a> Periods<'a> {
     }
 }
 
+/// Marks the groups of the rows `sel` selects as seen. `groups` are all the
+/// groups in the table's codes `rk`: once each is seen, no row can add one,
+/// and the rest of the rows is not read (usually every agent is met in the
+/// first few thousand rows of a table, or in an earlier table).
+fn mark_seen(
+    sel: &Selection<'_>,
+    rk: &Codes,
+    groups: &[u32],
+    periods: &Periods<'_>,
+    seen: &mut [bool],
+) {
+    let mut left = groups.iter().filter(|&&g| !seen[g as usize]).count();
+    if left == 0 {
+        return;
+    }
+    // Whether every group is seen after this row's.
+    let mut see = |g: u32| {
+        let s = &mut seen[g as usize];
+        if !*s {
+            *s = true;
+            left -= 1;
+        }
+        left == 0
+    };
+    match sel {
+        Selection::Axis(ts, col) => with_codes!(rk, v => {
+            for (r, (&t, c)) in ts.iter().zip(v).enumerate() {
+                if periods.covers(t) && col.is_valid(r) && see(c.wide()) {
+                    break;
+                }
+            }
+        }),
+        Selection::Lists(lists) => with_codes!(rk, v => {
+            for &r in lists.iter().flatten() {
+                if see(v[r as usize].wide()) {
+                    break;
+                }
+            }
+        }),
+    }
+}
+
 /// Rows per unit of work of a whole-table pass over `cells` cells: each
 /// unit has its own accumulators, merged at the end, so units grow with the
 /// cells. It depends on the query only, never on the number of threads.
@@ -1060,152 +1107,10 @@ impl<'m, 'p> Memo<'m, 'p> {
 }
 
 /// How a table reaches a dimension.
+#[derive(Clone, PartialEq)]
 pub(crate) enum Dim {
     Column { path: Vec<String>, column: String },
     Time { column: String, hour: bool },
-}
-
-/// Interned group keys (one value per dimension; `None` is a null value).
-#[derive(Default)]
-struct GroupKeys {
-    index: HashMap<Vec<Option<String>>, u32>,
-    keys: Vec<Vec<Option<String>>>,
-    seen: Vec<bool>,
-}
-
-impl GroupKeys {
-    fn intern(&mut self, k: Vec<Option<String>>) -> u32 {
-        if let Some(&i) = self.index.get(&k) {
-            return i;
-        }
-        let i = self.keys.len() as u32;
-        self.index.insert(k.clone(), i);
-        self.keys.push(k);
-        self.seen.push(false);
-        i
-    }
-
-    /// The group key of every row of `table`.
-    fn for_table(
-        &mut self,
-        p: &Project,
-        exec: &Exec<'_>,
-        table: &str,
-        by: &[String],
-    ) -> Result<Vec<u32>, String> {
-        let t = exec.table(table)?;
-        // Per dimension: each row's value as an index into that dimension's
-        // distinct values (the last index is null), so a group key is built
-        // once per distinct combination, not once per row.
-        let mut dims: Vec<(Vec<u32>, Vec<Option<String>>)> = Vec::new();
-        for d in by {
-            let (ids, mut values): (Vec<u32>, Vec<Option<String>>) =
-                match p.dimension_of(table, d)? {
-                    Dim::Column { path, column } => {
-                        let (pt, idx) = exec.follow_all(table, &path)?;
-                        let (mut ids, texts) = crate::exec::key_ids(exec.column(&pt, &column)?);
-                        if let Some(idx) = idx {
-                            ids = idx
-                                .iter()
-                                .map(|&i| if i == NO_ROW { NO_ROW } else { ids[i as usize] })
-                                .collect();
-                        }
-                        (ids, texts.iter().map(|t| Some(t.to_string())).collect())
-                    }
-                    Dim::Time { column, hour } => {
-                        let col = exec.column(table, &column)?;
-                        let f = if hour { "hour" } else { "weekday" };
-                        let c = crate::kernels::call(
-                            f,
-                            std::slice::from_ref(col),
-                            &Type::Int,
-                            p.calendar.tz,
-                            t.len,
-                        )?;
-                        let ids = (0..t.len)
-                            .map(|i| match get(&c, i) {
-                                V::I(x) => x as u32,
-                                _ => NO_ROW,
-                            })
-                            .collect();
-                        let names = (0..24)
-                            .map(|x| {
-                                Some(if hour {
-                                    format!("{x:02}")
-                                } else {
-                                    x.to_string()
-                                })
-                            })
-                            .collect();
-                        (ids, names)
-                    }
-                };
-            let null = values.len() as u32;
-            values.push(None);
-            dims.push((
-                ids.into_iter()
-                    .map(|i| if i == NO_ROW { null } else { i })
-                    .collect(),
-                values,
-            ));
-        }
-        if let [(ids, values)] = dims.as_slice() {
-            // One dimension: the value index is the combination.
-            let mut group_of: Vec<Option<u32>> = vec![None; values.len()];
-            let mut out = Vec::with_capacity(ids.len());
-            for &v in ids {
-                let g = match group_of[v as usize] {
-                    Some(g) => g,
-                    None => {
-                        let g = self.intern(vec![values[v as usize].clone()]);
-                        group_of[v as usize] = Some(g);
-                        g
-                    }
-                };
-                out.push(g);
-            }
-            return Ok(out);
-        }
-        let mut combos: HashMap<Vec<u32>, u32> = HashMap::new();
-        Ok((0..t.len)
-            .map(|i| {
-                let combo: Vec<u32> = dims.iter().map(|(ids, _)| ids[i]).collect();
-                if let Some(&g) = combos.get(&combo) {
-                    return g;
-                }
-                let key = dims
-                    .iter()
-                    .zip(&combo)
-                    .map(|((_, values), &v)| values[v as usize].clone())
-                    .collect();
-                let g = self.intern(key);
-                combos.insert(combo, g);
-                g
-            })
-            .collect())
-    }
-
-    /// The seen groups in output order (values ascending, nulls last), and
-    /// each key's rank among them.
-    fn order(&self) -> (Vec<Vec<Option<String>>>, Vec<u32>) {
-        let mut ids: Vec<u32> = (0..self.keys.len() as u32)
-            .filter(|&i| self.seen[i as usize])
-            .collect();
-        let sort_key = |k: &Vec<Option<String>>| {
-            k.iter()
-                .map(|v| (v.is_none(), v.clone()))
-                .collect::<Vec<_>>()
-        };
-        ids.sort_by_key(|&i| sort_key(&self.keys[i as usize]));
-        let mut rank = vec![u32::MAX; self.keys.len()];
-        for (r, &i) in ids.iter().enumerate() {
-            rank[i as usize] = r as u32;
-        }
-        (
-            ids.iter().map(|&i| self.keys[i as usize].clone()).collect(),
-            rank,
-        )
-    }
 }
 
 /// Rejects shown in the error of a run that has more than it tolerates.
