@@ -473,24 +473,26 @@ fn pick_in<T: Copy + Default + PartialOrd>(
 ) -> (Vec<T>, Option<Vec<bool>>) {
     let mut out = vec![T::default(); n];
     let mut valid = vec![false; n];
+    // Without branches per value: a present value is taken where none is
+    // yet, or where it is the better one.
+    let step = |o: &mut T, known: &mut bool, x: T, present: bool| {
+        let less = x.partial_cmp(o) == Some(std::cmp::Ordering::Less);
+        let better = match way {
+            Pick::First => false,
+            Pick::Least => less,
+            Pick::Greatest => !less,
+        };
+        let take = present & (!*known | better);
+        *o = if take { x } else { *o };
+        *known |= present;
+    };
     for (v, ok) in cols {
-        for i in 0..n {
-            if !ok.is_none_or(|m| m[i]) {
-                continue;
-            }
-            let x = v[i];
-            if !valid[i] {
-                out[i] = x;
-                valid[i] = true;
-                continue;
-            }
-            let less = x.partial_cmp(&out[i]) == Some(std::cmp::Ordering::Less);
-            match way {
-                Pick::First => {}
-                Pick::Least if less => out[i] = x,
-                Pick::Greatest if !less => out[i] = x,
-                _ => {}
-            }
+        let slots = out.iter_mut().zip(valid.iter_mut()).zip(v.iter());
+        match ok {
+            None => slots.for_each(|((o, k), &x)| step(o, k, x, true)),
+            Some(m) => slots
+                .zip(m.iter())
+                .for_each(|(((o, k), &x), &p)| step(o, k, x, p)),
         }
     }
     let valid = (!valid.iter().all(|&v| v)).then_some(valid);
