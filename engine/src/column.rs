@@ -976,7 +976,9 @@ pub struct Column {
 
 impl Column {
     pub fn new(data: Data, valid: Option<Vec<bool>>) -> Self {
-        let valid = valid.filter(|v| v.iter().any(|b| !b));
+        // A whole scan without an early exit, which is vectorized: faster
+        // than stopping at the first null for a batch's few thousand rows.
+        let valid = valid.filter(|v| !v.iter().fold(true, |all, &b| all & b));
         Column { data, valid }
     }
     pub fn len(&self) -> usize {

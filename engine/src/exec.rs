@@ -16,6 +16,7 @@ use kpi_dsl::{ParamValue, Schema, Type};
 
 use crate::agg::Accumulator;
 use crate::column::{Column, Data, Table};
+use crate::fast::At;
 use crate::kernels::{self, get, V};
 use crate::plugin::PluginFunction;
 
@@ -93,20 +94,29 @@ pub(crate) fn shared_slots(exprs: &[&ir::Expr]) -> (foldhash::HashMap<usize, usi
 /// one batch of rows, each computed when first asked.
 pub(crate) struct Shared<'s> {
     slot_of: &'s foldhash::HashMap<usize, usize>,
-    values: std::cell::RefCell<Vec<Option<Column>>>,
+    values: std::cell::RefCell<Vec<Option<Arc<Column>>>>,
+    /// The neighbour rows of the batch's rows, by window (its rows for
+    /// every row of the table): `prev(created_at by ticket_id)` and
+    /// `prev(author_role by ticket_id)` look them up once.
+    neighbours: std::cell::RefCell<Vec<Neighbours>>,
 }
+
+/// A window's rows for every row of a table, and for the rows of a batch.
+type Neighbours = (Arc<Vec<u32>>, Arc<At<'static>>);
 
 impl<'s> Shared<'s> {
     pub fn new(slots: &'s (foldhash::HashMap<usize, usize>, usize)) -> Self {
         Shared {
             slot_of: &slots.0,
             values: std::cell::RefCell::new(vec![None; slots.1]),
+            neighbours: Default::default(),
         }
     }
 
     /// Forgets the values of the previous batch.
     pub fn clear(&self) {
         self.values.borrow_mut().iter_mut().for_each(|v| *v = None);
+        self.neighbours.borrow_mut().clear();
     }
 }
 
@@ -342,9 +352,23 @@ impl<'a> Exec<'a> {
     /// Follows a relation path from the rows of `table`; [`NO_ROW`] where a
     /// row has no related row.
     pub fn follow(&self, table: &str, rows: &[u32], path: &[String]) -> R<(String, Vec<u32>)> {
-        let mut t = table.to_string();
-        let mut idx: Vec<u32> = rows.to_vec();
-        for rel in path {
+        let Some((first, rest)) = path.split_first() else {
+            return Ok((table.to_string(), rows.to_vec()));
+        };
+        // The first step maps the rows themselves: no copy of them first.
+        let parents = self.parents(table, first)?;
+        let mut idx: Vec<u32> = rows
+            .iter()
+            .map(|&r| {
+                if r == NO_ROW {
+                    NO_ROW
+                } else {
+                    parents[r as usize]
+                }
+            })
+            .collect();
+        let mut t = self.schema.tables[table].relations[first].table.clone();
+        for rel in rest {
             let parents = self.parents(&t, rel)?;
             for i in idx.iter_mut() {
                 if *i != NO_ROW {
@@ -388,6 +412,12 @@ impl<'a> Exec<'a> {
     }
 
     pub fn eval(&self, e: &ir::Expr, f: &Frame<'_>) -> R<Column> {
+        Ok(Arc::unwrap_or_clone(self.eval_arc(e, f)?))
+    }
+
+    /// [`Exec::eval`], shared: a repeated subexpression's value is not
+    /// copied for each use.
+    pub fn eval_arc(&self, e: &ir::Expr, f: &Frame<'_>) -> R<Arc<Column>> {
         if let Frame::Rows {
             shared: Some(s), ..
         } = f
@@ -396,16 +426,19 @@ impl<'a> Exec<'a> {
                 if let Some(c) = &s.values.borrow()[slot] {
                     return Ok(c.clone());
                 }
-                let c = self.eval_node(e, f)?;
+                let c = Arc::new(self.eval_node(e, f)?);
                 s.values.borrow_mut()[slot] = Some(c.clone());
                 return Ok(c);
             }
         }
-        self.eval_node(e, f)
+        self.eval_node(e, f).map(Arc::new)
     }
 
     fn eval_node(&self, e: &ir::Expr, f: &Frame<'_>) -> R<Column> {
         let n = f.len();
+        if let Some((c, at)) = self.reads(e, f)? {
+            return Ok(crate::fast::read(c, &at));
+        }
         let out = match &e.kind {
             K::Lit(v) => kernels::broadcast(v, &e.ty, n),
             K::Column(c) => match f {
@@ -434,7 +467,10 @@ impl<'a> Exec<'a> {
                 let ParamValue::Map(map) = &self.params[name] else {
                     return Err(format!("internal: `{name}` is not a table"));
                 };
-                index_map(map, &self.eval(key, f)?, &e.ty)?
+                match self.reads(key, f)? {
+                    Some((keys, at)) => index_map_at(map, keys, &at, &e.ty)?,
+                    None => index_map(map, &*self.eval_arc(key, f)?, &e.ty)?,
+                }
             }
             K::PeriodStart | K::PeriodEnd => {
                 let pick = |p: (i64, i64)| {
@@ -463,17 +499,21 @@ impl<'a> Exec<'a> {
                     ),
                 }
             }
-            K::Neg(x) => kernels::neg(&self.eval(x, f)?)?,
-            K::Not(x) => kernels::not(&self.eval(x, f)?)?,
-            K::Binary(op, l, r) => {
-                kernels::binary(*op, &self.eval(l, f)?, &self.eval(r, f)?, &e.ty)?
-            }
-            K::IsNull { expr, negated } => kernels::is_null(&self.eval(expr, f)?, *negated),
+            K::Neg(x) => kernels::neg(&*self.eval_arc(x, f)?)?,
+            K::Not(x) => kernels::not(&*self.eval_arc(x, f)?)?,
+            K::Binary(op, l, r) => match self.binary_at(*op, l, r, f)? {
+                Some(out) => out,
+                None => {
+                    let (l, r) = (self.eval_arc(l, f)?, self.eval_arc(r, f)?);
+                    kernels::binary(*op, &l, &r, &e.ty)?
+                }
+            },
+            K::IsNull { expr, negated } => kernels::is_null(&*self.eval_arc(expr, f)?, *negated),
             K::In {
                 expr,
                 list,
                 negated,
-            } => kernels::in_list(&self.eval(expr, f)?, list, *negated)?,
+            } => kernels::in_list(&*self.eval_arc(expr, f)?, list, *negated)?,
             K::Between { expr, low, high } => {
                 let x = self.eval(expr, f)?;
                 let ge = kernels::binary(BinOp::Ge, &x, &self.eval(low, f)?, &Type::Bool)?;
@@ -560,6 +600,108 @@ impl<'a> Exec<'a> {
             e.kind
         );
         Ok(out)
+    }
+
+    /// A node that reads a stored column at some rows of a batch — a
+    /// column, a window over a column, a related column — as the column
+    /// and those rows, for kernels that read it in place; `None` for other
+    /// nodes and frames.
+    fn reads<'f>(&self, e: &ir::Expr, f: &Frame<'f>) -> R<Option<(&'a Column, Arc<At<'f>>)>> {
+        let Frame::Rows {
+            table,
+            rows,
+            shared,
+            ..
+        } = f
+        else {
+            return Ok(None);
+        };
+        let (c, at) = match &e.kind {
+            K::Column(c) => (self.column(table, c)?, Arc::new(At::rows(rows))),
+            K::Window { func, value, key } => {
+                let K::Column(c) = &value.kind else {
+                    return Ok(None);
+                };
+                let source = self.window(*func, key, table)?;
+                let cached = shared.and_then(|s| {
+                    let known = s.neighbours.borrow();
+                    let hit = known.iter().find(|(w, _)| Arc::ptr_eq(w, &source));
+                    hit.map(|(_, at)| at.clone())
+                });
+                let at = match cached {
+                    Some(at) => at,
+                    None => {
+                        let idx = rows.iter().map(|&r| source[r as usize]).collect();
+                        let at = Arc::new(At::optional(idx, NO_ROW));
+                        if let Some(s) = shared {
+                            s.neighbours.borrow_mut().push((source, at.clone()));
+                        }
+                        at
+                    }
+                };
+                (self.column(table, c)?, at)
+            }
+            K::Related { path, column } => {
+                let (t, idx) = self.follow(table, rows, path)?;
+                (
+                    self.column(&t, column)?,
+                    Arc::new(At::optional(idx, NO_ROW)),
+                )
+            }
+            _ => return Ok(None),
+        };
+        // An empty column has no row 0 for missing rows to read.
+        Ok((!c.is_empty() || at.is_empty()).then_some((c, at)))
+    }
+
+    /// The value of a literal or a parameter that is one value (not null),
+    /// as [`kernels::broadcast`] would spread it.
+    fn constant(&self, e: &ir::Expr) -> Option<ir::Value> {
+        let v = match &e.kind {
+            K::Lit(v) => v.clone(),
+            K::Param(name) => kpi_dsl::check::param_constant(self.params.get(name)?)?,
+            _ => return None,
+        };
+        match (v, &e.ty) {
+            (ir::Value::Null, _) => None,
+            (ir::Value::Int(i), Type::Float) => Some(ir::Value::Float(i as f64)),
+            (v, _) => Some(v),
+        }
+    }
+
+    /// `l op r` for the shapes read without gathering their operands: a
+    /// comparison with a constant (`contacts >= 3`, `role == "agent"`,
+    /// `prev(role by ticket_id) == "customer"`), a difference of two
+    /// timestamp columns read at rows. `None` for the others.
+    fn binary_at(&self, op: BinOp, l: &ir::Expr, r: &ir::Expr, f: &Frame<'_>) -> R<Option<Column>> {
+        if !matches!(f, Frame::Rows { .. }) {
+            return Ok(None);
+        }
+        if op.is_comparison() {
+            let Some(k) = self.constant(r) else {
+                return Ok(None);
+            };
+            let k = value_v(&k);
+            if let Some((c, at)) = self.reads(l, f)? {
+                return Ok(crate::fast::compare_const(op, c, &at, &k));
+            }
+            let c = self.eval_arc(l, f)?;
+            return match crate::fast::compare_const(op, &c, &At::all(c.len()), &k) {
+                Some(out) => Ok(Some(out)),
+                None => Ok(Some(kernels::binary(
+                    op,
+                    &c,
+                    &*self.eval_arc(r, f)?,
+                    &Type::Bool,
+                )?)),
+            };
+        }
+        if op == BinOp::Sub && l.ty == Type::Timestamp && r.ty == Type::Timestamp {
+            if let (Some((a, at_a)), Some((b, at_b))) = (self.reads(l, f)?, self.reads(r, f)?) {
+                return Ok(crate::fast::sub_timestamps(a, &at_a, b, &at_b));
+            }
+        }
+        Ok(None)
     }
 
     /// `prev/next(… by key)` over the whole table, ordered by its time
@@ -1115,6 +1257,32 @@ pub(crate) fn uses_period(a: &ir::Aggregate) -> bool {
     found
 }
 
+/// [`index_map`] of the string column `keys` read at the rows of `at`
+/// (`params.sla_resolution[priority]`): each distinct key looked up once,
+/// and each row's value read through its key's code, without a gathered
+/// key column.
+fn index_map_at(
+    map: &IndexMap<String, ParamValue>,
+    keys: &Column,
+    at: &At<'_>,
+    ty: &Type,
+) -> R<Column> {
+    match &keys.data {
+        Data::Str(s) if s.dict.len() <= at.len() => {
+            let mut b = kernels::Builder::new(ty, s.dict.len());
+            for k in s.dict.iter() {
+                match map.get(k).and_then(kpi_dsl::check::param_constant) {
+                    Some(v) => b.push(value_v(&v))?,
+                    None => b.push(V::Null)?,
+                }
+            }
+            Ok(crate::fast::read_by_code(&b.finish(), keys, at)
+                .expect("a string column read at rows"))
+        }
+        _ => index_map(map, &crate::fast::read(keys, at), ty),
+    }
+}
+
 /// `map[key]` for each row's key: null where the key is null or not in
 /// the map.
 fn index_map(map: &IndexMap<String, ParamValue>, keys: &Column, ty: &Type) -> R<Column> {
@@ -1202,6 +1370,31 @@ mod tests {
                     _ => crate::kernels::V::Null,
                 };
                 prop_assert_eq!(crate::kernels::get(&got, i), want);
+            }
+        }
+
+        /// `map[key]` read through the codes of the keys at rows equals
+        /// the lookup of the gathered keys.
+        #[test]
+        fn index_map_at_rows_equals_gathered(
+            keys in prop::collection::vec(prop::option::of(0u8..6), 1..30),
+            rows in prop::collection::vec(0usize..30, 0..40),
+        ) {
+            use kpi_dsl::{ParamValue, Type};
+            let map: indexmap::IndexMap<String, ParamValue> = (0..4)
+                .map(|k| (format!("k{k}"), ParamValue::Duration(k * 1000)))
+                .collect();
+            let mut b = crate::column::StrBuilder::default();
+            for k in &keys {
+                b.push(&format!("k{}", k.unwrap_or(0)));
+            }
+            let col = Column::new(Data::Str(b.finish()), Some(keys.iter().map(Option::is_some).collect()));
+            let rows: Vec<u32> = rows.iter().map(|&r| (r % keys.len()) as u32).collect();
+            let at = crate::fast::At::rows(&rows);
+            let got = super::index_map_at(&map, &col, &at, &Type::Duration).unwrap();
+            let want = super::index_map(&map, &crate::kernels::gather(&col, &rows), &Type::Duration).unwrap();
+            for i in 0..rows.len() {
+                prop_assert_eq!(crate::kernels::get(&got, i), crate::kernels::get(&want, i));
             }
         }
 

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use kpi_dsl::ast::BinOp;
 
 use crate::column::{Code, Codes, Column, Data, Dict, StrVec};
+use crate::kernels::V;
 use crate::with_codes;
 
 /// Validity of `l op r` for a null-propagating operator: valid where both are.
@@ -341,19 +342,35 @@ fn logic(
     }
     // The dominant value (false for and, true for or) decides alone, where
     // it is known; otherwise the result is known when both sides are.
-    let n = a.len();
-    let known = |v: &Option<Vec<bool>>, i: usize| v.as_ref().is_none_or(|m| m[i]);
-    let mut out = Vec::with_capacity(n);
-    let mut valid = Vec::with_capacity(n);
-    for i in 0..n {
-        let (kx, ky) = (known(va, i), known(vb, i));
-        let dominant = (kx & (a[i] != and)) | (ky & (b[i] != and));
-        let ok = dominant | (kx & ky);
-        valid.push(ok);
-        // and: true only when known and not decided by a false; or: true
-        // only when decided by a true (a null is stored as false).
-        out.push(if and { ok & !dominant } else { dominant });
-    }
+    // And is true where both are known and true; or where one is known
+    // and true (a null is stored as false). Loops over whole slices,
+    // without pushes, which the compiler vectorizes.
+    let ones = match va.is_none() || vb.is_none() {
+        true => vec![true; a.len()],
+        false => Vec::new(),
+    };
+    let (ka, kb) = (
+        va.as_deref().unwrap_or(&ones),
+        vb.as_deref().unwrap_or(&ones),
+    );
+    let sides = || a.iter().zip(ka).zip(b.iter().zip(kb));
+    let (out, valid): (Vec<bool>, Vec<bool>) = if and {
+        let out = sides()
+            .map(|((&x, &kx), (&y, &ky))| kx & ky & x & y)
+            .collect();
+        let valid = sides()
+            .map(|((&x, &kx), (&y, &ky))| (kx & !x) | (ky & !y) | (kx & ky))
+            .collect();
+        (out, valid)
+    } else {
+        let out = sides()
+            .map(|((&x, &kx), (&y, &ky))| (kx & x) | (ky & y))
+            .collect();
+        let valid = sides()
+            .map(|((&x, &kx), (&y, &ky))| (kx & x) | (ky & y) | (kx & ky))
+            .collect();
+        (out, valid)
+    };
     Column::new(Data::Bool(out), Some(valid))
 }
 
@@ -456,28 +473,247 @@ fn pick_in<T: Copy + Default + PartialOrd>(
 ) -> (Vec<T>, Option<Vec<bool>>) {
     let mut out = vec![T::default(); n];
     let mut valid = vec![false; n];
+    // Without branches per value: a present value is taken where none is
+    // yet, or where it is the better one.
+    let step = |o: &mut T, known: &mut bool, x: T, present: bool| {
+        let less = x.partial_cmp(o) == Some(std::cmp::Ordering::Less);
+        let better = match way {
+            Pick::First => false,
+            Pick::Least => less,
+            Pick::Greatest => !less,
+        };
+        let take = present & (!*known | better);
+        *o = if take { x } else { *o };
+        *known |= present;
+    };
     for (v, ok) in cols {
-        for i in 0..n {
-            if !ok.is_none_or(|m| m[i]) {
-                continue;
-            }
-            let x = v[i];
-            if !valid[i] {
-                out[i] = x;
-                valid[i] = true;
-                continue;
-            }
-            let less = x.partial_cmp(&out[i]) == Some(std::cmp::Ordering::Less);
-            match way {
-                Pick::First => {}
-                Pick::Least if less => out[i] = x,
-                Pick::Greatest if !less => out[i] = x,
-                _ => {}
-            }
+        let slots = out.iter_mut().zip(valid.iter_mut()).zip(v.iter());
+        match ok {
+            None => slots.for_each(|((o, k), &x)| step(o, k, x, true)),
+            Some(m) => slots
+                .zip(m.iter())
+                .for_each(|(((o, k), &x), &p)| step(o, k, x, p)),
         }
     }
     let valid = (!valid.iter().all(|&v| v)).then_some(valid);
     (out, valid)
+}
+
+/// The rows of a stored column that a batch reads, one per batch row: the
+/// batch's own rows (a column), its neighbours (`prev(x by k)`), its
+/// related rows (`ticket.channel`). Kernels read the column at these rows
+/// directly, instead of a gathered copy of it.
+pub struct At<'r> {
+    idx: Idx<'r>,
+    /// False where a batch row has no row to read (its value is null);
+    /// `None` when every batch row has one.
+    present: Option<Vec<bool>>,
+}
+
+enum Idx<'r> {
+    /// Consecutive rows (a batch of a pass usually is).
+    Range(std::ops::Range<usize>),
+    /// Any rows; a row that is missing reads row 0 (and is not `present`).
+    Rows(std::borrow::Cow<'r, [u32]>),
+}
+
+/// Each value of `v` at the rows of `at`, as an iterator `it` in `body`.
+macro_rules! each_at {
+    ($at:expr, $v:expr, $it:ident => $body:expr) => {
+        match &$at.idx {
+            Idx::Range(r) => {
+                let $it = $v[r.clone()].iter().copied();
+                $body
+            }
+            Idx::Rows(ix) => {
+                let $it = ix.iter().map(|&i| $v[i as usize]);
+                $body
+            }
+        }
+    };
+}
+
+impl<'r> At<'r> {
+    /// The rows `rows` themselves.
+    pub fn rows(rows: &'r [u32]) -> At<'r> {
+        let idx = match crate::kernels::contiguous(rows) {
+            Some(range) => Idx::Range(range),
+            None => Idx::Rows(std::borrow::Cow::Borrowed(rows)),
+        };
+        At { idx, present: None }
+    }
+
+    /// Rows `0..n` (a column already computed for the batch).
+    pub fn all(n: usize) -> At<'static> {
+        At {
+            idx: Idx::Range(0..n),
+            present: None,
+        }
+    }
+
+    /// Rows where `none` marks a batch row without one. Reading them needs
+    /// a column with at least one row.
+    pub fn optional(mut idx: Vec<u32>, none: u32) -> At<'static> {
+        // Loops without early exits or pushes, which the compiler unrolls.
+        let missing = idx.iter().fold(false, |m, &i| m | (i == none));
+        let present = missing.then(|| {
+            let present: Vec<bool> = idx.iter().map(|&i| i != none).collect();
+            for (i, &ok) in idx.iter_mut().zip(&present) {
+                *i = if ok { *i } else { 0 };
+            }
+            present
+        });
+        At {
+            idx: Idx::Rows(std::borrow::Cow::Owned(idx)),
+            present,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match &self.idx {
+            Idx::Range(r) => r.len(),
+            Idx::Rows(ix) => ix.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn map<T: Copy, U>(&self, v: &[T], f: impl Fn(T) -> U) -> Vec<U> {
+        each_at!(self, v, it => it.map(f).collect())
+    }
+
+    /// Validity of `c` read at these rows: valid where there is a row and
+    /// its value is valid.
+    fn valid(&self, c: &Column) -> Option<Vec<bool>> {
+        match (&self.present, &c.valid) {
+            (None, None) => None,
+            (Some(p), None) => Some(p.clone()),
+            (None, Some(v)) => Some(self.map(v, |b| b)),
+            (Some(p), Some(v)) => {
+                Some(each_at!(self, v, it => it.zip(p).map(|(b, &ok)| b & ok).collect()))
+            }
+        }
+    }
+}
+
+/// `c` read at the rows of `at` (a gather; null where there is no row).
+/// `c` holds a row unless `at` is empty.
+pub fn read(c: &Column, at: &At<'_>) -> Column {
+    use std::convert::identity as copy;
+    let data = match &c.data {
+        Data::Int(v) => Data::Int(at.map(v, copy)),
+        Data::Float(v) => Data::Float(at.map(v, copy)),
+        Data::Bool(v) => Data::Bool(at.map(v, copy)),
+        Data::Timestamp(v) => Data::Timestamp(at.map(v, copy)),
+        Data::Duration(v) => Data::Duration(at.map(v, copy)),
+        Data::Str(s) => Data::Str(StrVec {
+            codes: match &s.codes {
+                Codes::U8(v) => Codes::U8(at.map(v, copy)),
+                Codes::U16(v) => Codes::U16(at.map(v, copy)),
+                Codes::U32(v) => Codes::U32(at.map(v, copy)),
+            },
+            dict: s.dict.clone(),
+        }),
+    };
+    Column::new(data, at.valid(c))
+}
+
+/// `table` (a value per code of the string column `keys`) read through
+/// the codes of `keys` at the rows of `at`: null where the key is, or the
+/// table's value. `None` unless `keys` holds strings.
+pub fn read_by_code(table: &Column, keys: &Column, at: &At<'_>) -> Option<Column> {
+    let Data::Str(s) = &keys.data else {
+        return None;
+    };
+    if table.is_empty() && !at.is_empty() {
+        return None;
+    }
+    let codes: Vec<u32> = with_codes!(&s.codes, v => at.map(v, |k| k.wide()));
+    let by_code = At {
+        idx: Idx::Rows(std::borrow::Cow::Owned(codes)),
+        present: at.valid(keys),
+    };
+    Some(read(table, &by_code))
+}
+
+/// `v op k` at the rows of `at`, for the ordering `f` gives of a value and `k`.
+fn cmp_at<T: Copy>(
+    op: BinOp,
+    at: &At<'_>,
+    v: &[T],
+    f: impl Fn(T) -> std::cmp::Ordering,
+) -> Vec<bool> {
+    use std::cmp::Ordering::*;
+    match op {
+        BinOp::Eq => at.map(v, |x| f(x) == Equal),
+        BinOp::Ne => at.map(v, |x| f(x) != Equal),
+        BinOp::Lt => at.map(v, |x| f(x) == Less),
+        BinOp::Le => at.map(v, |x| f(x) != Greater),
+        BinOp::Gt => at.map(v, |x| f(x) == Greater),
+        _ => at.map(v, |x| f(x) != Less),
+    }
+}
+
+/// `c op k` for a comparison `op`, `c` read at the rows of `at` and `k` a
+/// constant that is not null (`contacts >= 3`, `role == "agent"` from the
+/// column's codes, `x > params.limit`); `None` for the shapes not covered.
+/// Equal to gathering `c` and comparing it with a broadcast `k`.
+pub fn compare_const(op: BinOp, c: &Column, at: &At<'_>, k: &V<'_>) -> Option<Column> {
+    if !op.is_comparison() || (c.is_empty() && !at.is_empty()) {
+        return None;
+    }
+    let out = match (&c.data, *k) {
+        (Data::Int(v), V::I(y)) => cmp_at(op, at, v, |x| x.cmp(&y)),
+        (Data::Int(v), V::F(y)) if y.is_finite() => cmp_at(op, at, v, |x| float_cmp(x as f64, y)),
+        (Data::Float(v), V::F(y)) if y.is_finite() => cmp_at(op, at, v, |x| float_cmp(x, y)),
+        (Data::Float(v), V::I(y)) => {
+            let y = y as f64;
+            cmp_at(op, at, v, |x| float_cmp(x, y))
+        }
+        (Data::Duration(v), V::D(y)) if y.is_finite() => cmp_at(op, at, v, |x| float_cmp(x, y)),
+        (Data::Timestamp(v), V::T(y)) => cmp_at(op, at, v, |x| x.cmp(&y)),
+        (Data::Bool(v), V::B(y)) => cmp_at(op, at, v, |x| x.cmp(&y)),
+        (Data::Str(s), V::S(y)) if matches!(op, BinOp::Eq | BinOp::Ne) => {
+            let code = code_in(&s.dict, y).unwrap_or(u32::MAX);
+            let eq = op == BinOp::Eq;
+            with_codes!(&s.codes, v => at.map(v, |x| (x.wide() == code) == eq))
+        }
+        _ => return None,
+    };
+    Some(Column::new(Data::Bool(out), at.valid(c)))
+}
+
+/// `a - b` for two timestamp columns read at rows (`created_at -
+/// prev(created_at by ticket_id)`): durations, null where either is.
+/// `None` for other types, and when a difference overflows (the caller's
+/// general kernel then reports it, or not, as a null decides).
+pub fn sub_timestamps(a: &Column, at_a: &At<'_>, b: &Column, at_b: &At<'_>) -> Option<Column> {
+    let (Data::Timestamp(x), Data::Timestamp(y)) = (&a.data, &b.data) else {
+        return None;
+    };
+    if at_a.len() != at_b.len() || ((a.is_empty() || b.is_empty()) && !at_a.is_empty()) {
+        return None;
+    }
+    let mut overflowed = false;
+    let out: Vec<f64> = each_at!(at_a, x, p => each_at!(at_b, y, q => p
+        .zip(q)
+        .map(|(s, t)| {
+            let (d, o) = s.overflowing_sub(t);
+            overflowed |= o;
+            d as f64
+        })
+        .collect()));
+    if overflowed {
+        return None;
+    }
+    let valid = match (at_a.valid(a), at_b.valid(b)) {
+        (None, None) => None,
+        (Some(v), None) | (None, Some(v)) => Some(v),
+        (Some(v), Some(w)) => Some(v.iter().zip(&w).map(|(p, q)| *p & *q).collect()),
+    };
+    Some(Column::new(Data::Duration(out), valid))
 }
 
 #[cfg(test)]
@@ -624,6 +860,65 @@ mod tests {
                     prop_assert_eq!(show(&fast), show(&slow), "{} {}", name, ty);
                 }
             }
+        }
+
+        /// Reading a column at rows (the batch's own, contiguous or not,
+        /// or with missing ones) equals gathering it, and comparing it
+        /// there with a constant, or subtracting two timestamp columns
+        /// there, equals the per-value kernel over the gathered columns.
+        #[test]
+        fn reading_at_rows_equals_gathering(
+            seeds in proptest::collection::vec((any::<Option<i8>>(), any::<Option<i8>>()), 1..30),
+            picks in proptest::collection::vec(prop::option::of(0usize..64), 0..30),
+            konst in any::<i8>(),
+            width in 0u8..3,
+            shape in 0u8..3,
+        ) {
+            use crate::kernels::gather_opt;
+            let n = seeds.len();
+            let (ls, rs): (Vec<_>, Vec<_>) = seeds.into_iter().unzip();
+            // Rows: a contiguous range, any rows, or rows with missing ones.
+            let rows: Vec<u32> = match shape {
+                0 => (0..n.min(picks.len()) as u32).collect(),
+                _ => picks
+                    .iter()
+                    .map(|p| match p {
+                        Some(p) => (p % n) as u32,
+                        None if shape == 2 => u32::MAX,
+                        None => 0,
+                    })
+                    .collect(),
+            };
+            let at = match shape {
+                2 => At::optional(rows.clone(), u32::MAX),
+                _ => At::rows(&rows),
+            };
+            let show = |c: &Column| (0..c.len()).map(|i| format!("{:?}", get(c, i))).collect::<Vec<_>>();
+            for ty in types() {
+                let c = column(&ty, &ls, 0, width);
+                let gathered = gather_opt(&c, &rows);
+                prop_assert_eq!(show(&read(&c, &at)), show(&gathered), "read {}", ty);
+                let k = column(&ty, &[Some(konst)], 1, 0);
+                let kv = get(&k, 0);
+                for op in BinOp::ALL.into_iter().filter(|op| op.is_comparison()) {
+                    let Some(fast) = compare_const(op, &c, &at, &kv) else { continue };
+                    let want: Vec<String> = (0..rows.len())
+                        .map(|i| format!("{:?}", scalar_binary(op, get(&gathered, i), kv).unwrap()))
+                        .collect();
+                    prop_assert_eq!(show(&fast), want, "{:?} {}", op, ty);
+                }
+            }
+            let (a, b) = (column(&Type::Timestamp, &ls, 0, 0), column(&Type::Timestamp, &rs, 0, 0));
+            let other = At::optional(rows.iter().rev().copied().collect(), u32::MAX);
+            let fast = sub_timestamps(&a, &at, &b, &other).expect("no overflow");
+            let reversed: Vec<u32> = rows.iter().rev().copied().collect();
+            let want = crate::kernels::binary(
+                BinOp::Sub,
+                &gather_opt(&a, &rows),
+                &gather_opt(&b, &reversed),
+                &Type::Duration,
+            ).unwrap();
+            prop_assert_eq!(show(&fast), show(&want));
         }
 
         #[test]

@@ -496,10 +496,14 @@ pub fn gather(c: &Column, idx: &[u32]) -> Column {
 
 /// The range `idx` lists when it is consecutive rows, in order (a batch
 /// of a pass over a period axis usually is).
-fn contiguous(idx: &[u32]) -> Option<std::ops::Range<usize>> {
+pub(crate) fn contiguous(idx: &[u32]) -> Option<std::ops::Range<usize>> {
     let (&first, &last) = (idx.first()?, idx.last()?);
+    // Without an early exit, so that the check is vectorized.
     let consecutive = last.checked_sub(first)? as usize == idx.len() - 1
-        && idx.windows(2).all(|w| w[1] == w[0].wrapping_add(1));
+        && idx
+            .iter()
+            .enumerate()
+            .fold(true, |ok, (k, &i)| ok & (i.wrapping_sub(first) == k as u32));
     consecutive.then(|| first as usize..last as usize + 1)
 }
 

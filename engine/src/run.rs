@@ -1079,7 +1079,7 @@ impl<'m, 'p> Memo<'m, 'p> {
         if let Some(c) = &self.done[i] {
             return Ok(Some(c.clone()));
         }
-        let c = std::sync::Arc::new(exec.eval(self.plan.exprs[i], frame)?);
+        let c = exec.eval_arc(self.plan.exprs[i], frame)?;
         self.done[i] = Some(c.clone());
         Ok(Some(c))
     }
