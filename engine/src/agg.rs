@@ -430,62 +430,68 @@ impl Accumulator {
             return;
         }
         let row_valid = values.and_then(|c| c.valid.as_deref());
-        // The cell of each row that counts (`u32::MAX` for those that do
-        // not), so the typed loops below test one thing per row.
-        let cells: std::borrow::Cow<'_, [u32]> = match (mask, row_valid) {
-            (None, None) => std::borrow::Cow::Borrowed(cells),
-            (Some((m, None)), None) => std::borrow::Cow::Owned(
-                cells
-                    .iter()
-                    .zip(m)
-                    .map(|(&c, &take)| if take { c } else { u32::MAX })
-                    .collect(),
-            ),
-            _ => std::borrow::Cow::Owned(
-                cells
-                    .iter()
-                    .enumerate()
-                    .map(|(k, &c)| {
-                        let take = mask.is_none_or(|(m, v)| m[k] && v.is_none_or(|v| v[k]))
-                            && row_valid.is_none_or(|v| v[k]);
-                        if take {
-                            c
-                        } else {
-                            u32::MAX
-                        }
-                    })
-                    .collect(),
-            ),
-        };
-        let Some(col) = values else {
-            if let Slots::Count(c) = &mut self.slots {
-                for &cell in cells.iter() {
-                    if cell != u32::MAX {
-                        c[cell as usize] += 1;
-                    }
+        // Whether each row counts (its filter holds, its value is not
+        // null); `None` when every row does. Read from the columns
+        // themselves unless both say something.
+        let keep: Option<std::borrow::Cow<'_, [bool]>> = match (mask, row_valid) {
+            (None, None) => None,
+            (Some((m, None)), None) | (None, Some(m)) => Some(std::borrow::Cow::Borrowed(m)),
+            _ => {
+                // No branch per row: each source ands its flags in.
+                let mut keep = vec![true; cells.len()];
+                let sources = [mask.map(|m| m.0), mask.and_then(|m| m.1), row_valid];
+                for source in sources.into_iter().flatten() {
+                    keep.iter_mut().zip(source).for_each(|(k, &s)| *k &= s);
                 }
+                Some(std::borrow::Cow::Owned(keep))
             }
-            return;
         };
+        // `$body` for each row that counts, in order.
         macro_rules! each {
             (|$cell:ident, $k:ident| $body:expr) => {
-                for ($k, &$cell) in cells.iter().enumerate() {
-                    if $cell != u32::MAX {
-                        let $cell = $cell as usize;
-                        $body;
+                match &keep {
+                    None => {
+                        for ($k, &$cell) in cells.iter().enumerate() {
+                            if $cell != u32::MAX {
+                                let $cell = $cell as usize;
+                                $body;
+                            }
+                        }
+                    }
+                    Some(keep) => {
+                        for ($k, (&$cell, &take)) in cells.iter().zip(keep.iter()).enumerate() {
+                            if take && $cell != u32::MAX {
+                                let $cell = $cell as usize;
+                                $body;
+                            }
+                        }
                     }
                 }
             };
         }
+        let Some(col) = values else {
+            if let Slots::Count(c) = &mut self.slots {
+                each!(|cell, _k| c[cell] += 1);
+            }
+            return;
+        };
+        // A sum keeps no count; a mean does. (Adding zero for a row that
+        // does not count, rather than branching, is slower: a mean's filter
+        // often drops most rows.)
+        let mean = self.func == AggFunc::Avg;
         match (&mut self.slots, &col.data) {
             (Slots::Count(c), _) => each!(|cell, _k| c[cell] += 1),
             (Slots::SumExact(s, n), Data::Int(v) | Data::Timestamp(v)) => each!(|cell, k| {
                 s[cell] += v[k] as i128;
-                n[cell] += 1;
+                if mean {
+                    n[cell] += 1;
+                }
             }),
             (Slots::SumFloat(s, n), Data::Float(v) | Data::Duration(v)) => each!(|cell, k| {
                 s[cell] += v[k];
-                n[cell] += 1;
+                if mean {
+                    n[cell] += 1;
+                }
             }),
             (Slots::Min(_, i), Data::Int(v) | Data::Timestamp(v)) => {
                 each!(|cell, k| i[cell] = Some(i[cell].map_or(v[k], |m| m.min(v[k]))))
@@ -526,8 +532,9 @@ impl Accumulator {
                 }
             }
             _ => {
+                let keep = keep.as_deref();
                 for (k, &cell) in cells.iter().enumerate() {
-                    if cell != u32::MAX {
+                    if cell != u32::MAX && keep.is_none_or(|t| t[k]) {
                         self.update(cell as usize, Some(col), k);
                     }
                 }
@@ -607,8 +614,20 @@ impl Accumulator {
 
     /// The final value of every cell. Counts and sums of no rows are 0;
     /// means, medians, minima and maxima of no rows are null.
-    pub fn evaluate(&self) -> Result<Column, String> {
+    pub fn evaluate(self) -> Result<Column, String> {
         let n = self.len();
+        // Counts (a child aggregate has one per parent row: ten million)
+        // become the column as they are.
+        if self.output == Type::Int {
+            match self.slots {
+                Slots::Count(v) => return Ok(Column::new(Data::Int(v), None)),
+                Slots::Distinct(d) => {
+                    let counts = d.counts().into_iter().map(|k| k as i64).collect();
+                    return Ok(Column::new(Data::Int(counts), None));
+                }
+                _ => {}
+            }
+        }
         let mut b = Builder::new(&self.output, n);
         let wrap = |x: f64| -> V<'static> {
             match self.output {
@@ -1316,7 +1335,7 @@ mod props {
                     .collect::<Vec<i64>>()
             };
             let expect: Vec<i64> = want.iter().map(|s| s.len() as i64).collect();
-            prop_assert_eq!(counts(&whole.evaluate().unwrap()), expect.clone());
+            prop_assert_eq!(counts(&whole.clone().evaluate().unwrap()), expect.clone());
             // Both ways of counting, whichever `counts` picks.
             if let super::Slots::Distinct(d) = &whole.slots {
                 if let super::StrKeys::Codes(dict) = &d.strs {

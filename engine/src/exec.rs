@@ -678,16 +678,22 @@ impl<'a> Exec<'a> {
         };
         // Chunks evaluated side by side, accumulated in row order: the same
         // updates in the same order for any number of threads.
-        let chunk_rows = |c: usize| -> std::borrow::Cow<'_, [u32]> {
+        use std::borrow::Cow;
+        // A chunk's rows, and their parent rows (each row's cell): a range
+        // of the table's own when every row is (not copied).
+        let chunk_rows = |c: usize| -> (Cow<'_, [u32]>, Cow<'_, [u32]>) {
             let range = c * CHILD_CHUNK..((c + 1) * CHILD_CHUNK).min(total);
             if every {
-                std::borrow::Cow::Owned(range.map(|r| r as u32).collect())
+                let cells = Cow::Borrowed(&owners[range.clone()]);
+                (Cow::Owned(range.map(|r| r as u32).collect()), cells)
             } else {
-                std::borrow::Cow::Borrowed(&selected[range])
+                let rows = &selected[range];
+                let cells = rows.iter().map(|&r| owners[r as usize]).collect();
+                (Cow::Borrowed(rows), Cow::Owned(cells))
             }
         };
         let unit = |c: usize| {
-            let rows = chunk_rows(c);
+            let (rows, cells) = chunk_rows(c);
             let frame = Frame::Rows {
                 table: &a.table,
                 rows: &rows,
@@ -700,7 +706,6 @@ impl<'a> Exec<'a> {
                 .map(|p| self.eval(p, &frame))
                 .transpose()?;
             let values = a.arg.as_ref().map(|x| self.eval(x, &frame)).transpose()?;
-            let cells: Vec<u32> = rows.iter().map(|&r| owners[r as usize]).collect();
             Ok::<_, String>((cells, filter, values))
         };
         par_fold(
