@@ -838,7 +838,11 @@ fn neighbours_in_row_order(
     at: impl Fn(u32) -> i64,
 ) -> Option<Vec<u32>> {
     let mut last = vec![NO_ROW; distinct];
-    let mut source: Vec<u32> = vec![NO_ROW; ids.len()];
+    // `prev` is written row after row; `next` lands on earlier rows.
+    let mut source: Vec<u32> = match prev {
+        true => Vec::with_capacity(ids.len()),
+        false => vec![NO_ROW; ids.len()],
+    };
     // Rows `sorted_from..=r` are in time order, so a row's key's previous
     // row among them comes no later: its time (a random read, the whole
     // cost of this pass when keys are scattered) is read only when it is
@@ -851,21 +855,18 @@ fn neighbours_in_row_order(
             sorted_from = r;
         }
         latest = t;
-        if k == u32::MAX {
-            continue;
+        let before = match k {
+            u32::MAX => NO_ROW,
+            k => std::mem::replace(&mut last[k as usize], r),
+        };
+        if before != NO_ROW && before < sorted_from && at(before) > t {
+            return None;
         }
-        let before = last[k as usize];
-        if before != NO_ROW {
-            if before < sorted_from && at(before) > t {
-                return None;
-            }
-            if prev {
-                source[r as usize] = before;
-            } else {
-                source[before as usize] = r;
-            }
+        if prev {
+            source.push(before);
+        } else if before != NO_ROW {
+            source[before as usize] = r;
         }
-        last[k as usize] = r;
     }
     Some(source)
 }
