@@ -118,10 +118,11 @@ struct Block {
     codes: Vec<u32>,
 }
 
-/// Pending pairs sealed into a block at once (8 MB), so that one long
-/// stream of updates (a child aggregate's) does not hold its pairs twice.
+/// Pending pairs sealed into a block at once (512 KB): a block holds a
+/// code in 4 bytes, a pair takes 8, and a pass holds a few units' states
+/// at once.
 #[cfg(not(test))]
-const SEAL: usize = 1 << 20;
+const SEAL: usize = 1 << 16;
 #[cfg(test)]
 const SEAL: usize = 64;
 
@@ -188,7 +189,7 @@ impl CodeCells {
     fn seal_if_full(&mut self) {
         if self.pending.len() >= SEAL {
             self.blocks.push(Arc::new(Block::of(&self.pending, self.n)));
-            self.pending = Vec::new();
+            self.pending.clear();
         }
     }
 
