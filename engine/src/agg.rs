@@ -8,7 +8,7 @@ use std::sync::Arc;
 use kpi_dsl::ast::AggFunc;
 use kpi_dsl::Type;
 
-use crate::column::{Column, Data};
+use crate::column::{Code, Column, Data};
 use crate::kernels::{get, Builder, V};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -21,8 +21,9 @@ enum Key {
 
 /// How a distinct count keys its strings: by dictionary code while every
 /// string it has seen came from one dictionary (a table column's) — the
-/// codes are collected per cell and counted once sorted, no hashing — and by
-/// text in hash sets once two dictionaries meet. Never both in one state.
+/// codes are kept as (cell, code) pairs and counted once at the end, no
+/// hashing ([`CodeCells`]) — and by text in hash sets once two
+/// dictionaries meet. Never both in one state.
 #[derive(Clone, Debug)]
 enum StrKeys {
     Unset,
@@ -35,15 +36,247 @@ type KeySet = HashSet<Key, foldhash::fast::RandomState>;
 #[derive(Clone, Debug)]
 enum Slots {
     Count(Vec<i64>),
-    /// Int and duration sums are exact (i128); float sums are f64.
+    /// Int and duration sums are exact (i128); float sums are f64. The
+    /// counts are a mean's (a sum keeps none).
     SumExact(Vec<i128>, Vec<u64>),
     SumFloat(Vec<f64>, Vec<u64>),
     Min(Vec<Option<f64>>, Vec<Option<i64>>),
     Max(Vec<Option<f64>>, Vec<Option<i64>>),
     Values(Vec<Vec<f64>>),
-    /// Keys per cell, how strings are keyed, and the codes per cell while
-    /// strings are keyed by code.
-    Distinct(Vec<KeySet>, StrKeys, Vec<Vec<u32>>),
+    Distinct(Box<Distinct>),
+}
+
+/// A distinct count's state.
+#[derive(Clone, Debug)]
+struct Distinct {
+    /// Keys per cell that are not dictionary codes (numbers, bools, strings
+    /// once keyed by text); no sets at all until the first such key.
+    sets: Vec<KeySet>,
+    /// How strings are keyed.
+    strs: StrKeys,
+    /// The strings' codes per cell while they are keyed by code.
+    codes: CodeCells,
+}
+
+impl Distinct {
+    /// The key sets, one per cell, made when first needed.
+    fn sets(&mut self) -> &mut Vec<KeySet> {
+        if self.sets.is_empty() {
+            self.sets = vec![KeySet::default(); self.codes.n];
+        }
+        &mut self.sets
+    }
+
+    /// Turns a state keyed by dictionary codes into one keyed by text.
+    fn key_by_text(&mut self) {
+        if let StrKeys::Codes(d) = &self.strs {
+            let d = d.clone();
+            let n = self.codes.n;
+            let codes = std::mem::replace(&mut self.codes, CodeCells::new(n));
+            let sets = self.sets();
+            codes.for_each(|cell, code| {
+                sets[cell].insert(Key::S(Arc::from(&d[code as usize])));
+            });
+        }
+        self.strs = StrKeys::Text;
+    }
+
+    /// The distinct keys of every cell.
+    fn counts(&self) -> Vec<u64> {
+        let mut out = match &self.strs {
+            StrKeys::Codes(d) => self.codes.counts(d.len()),
+            _ => vec![0; self.codes.n],
+        };
+        for (o, s) in out.iter_mut().zip(&self.sets) {
+            *o += s.len() as u64;
+        }
+        out
+    }
+}
+
+/// Dictionary codes per cell, for a distinct count: appended as (cell,
+/// code) pairs while rows come (`pending`, one `u64` each, the cell in the
+/// high half: no allocation per cell), and sealed into blocks grouped by
+/// cell. Merging shares the other state's blocks (and seals its pending
+/// pairs): the units of a pass hand theirs to the pass without copying.
+/// Each cell's codes are counted once, at the end ([`CodeCells::counts`]).
+#[derive(Clone, Debug)]
+struct CodeCells {
+    /// Number of cells.
+    n: usize,
+    pending: Vec<u64>,
+    blocks: Vec<Arc<Block>>,
+}
+
+/// Pairs grouped by cell: the codes of cell `cells[i]` are
+/// `codes[ends[i - 1]..ends[i]]` (from 0 for the first), cells ascending,
+/// only the cells that have codes.
+#[derive(Debug, Default)]
+struct Block {
+    cells: Vec<u32>,
+    ends: Vec<u32>,
+    codes: Vec<u32>,
+}
+
+/// Pending pairs sealed into a block at once (512 KB): a block holds a
+/// code in 4 bytes, a pair takes 8, and a pass holds a few units' states
+/// at once.
+#[cfg(not(test))]
+const SEAL: usize = 1 << 16;
+#[cfg(test)]
+const SEAL: usize = 64;
+
+impl Block {
+    /// `pairs` (cell in the high half) grouped by cell: by a counting sort
+    /// when the cells are few for the pairs, by sorting the pairs when
+    /// they are many (a child aggregate's cells are its parent's rows).
+    fn of(pairs: &[u64], n: usize) -> Block {
+        let mut b = Block::default();
+        if n <= 2 * pairs.len() {
+            // Each cell's pairs, then where its codes go.
+            let mut at = vec![0u32; n];
+            for &p in pairs {
+                at[(p >> 32) as usize] += 1;
+            }
+            let mut end = 0;
+            for (c, a) in at.iter_mut().enumerate() {
+                if *a > 0 {
+                    end += *a;
+                    b.cells.push(c as u32);
+                    b.ends.push(end);
+                }
+                *a = end - *a;
+            }
+            b.codes = vec![0; pairs.len()];
+            for &p in pairs {
+                let a = &mut at[(p >> 32) as usize];
+                b.codes[*a as usize] = p as u32;
+                *a += 1;
+            }
+        } else {
+            let mut sorted = pairs.to_vec();
+            sorted.sort_unstable();
+            b.codes = sorted.iter().map(|&p| p as u32).collect();
+            for (i, &p) in sorted.iter().enumerate() {
+                let cell = (p >> 32) as u32;
+                if b.cells.last() != Some(&cell) {
+                    b.cells.push(cell);
+                    b.ends.push(i as u32);
+                }
+                *b.ends.last_mut().expect("a cell") += 1;
+            }
+        }
+        b
+    }
+
+    /// The codes of the `i`-th cell listed.
+    fn codes_of(&self, i: usize) -> &[u32] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.codes[start as usize..self.ends[i] as usize]
+    }
+}
+
+impl CodeCells {
+    fn new(n: usize) -> CodeCells {
+        CodeCells {
+            n,
+            pending: Vec::new(),
+            blocks: Vec::new(),
+        }
+    }
+
+    /// Seals the pending pairs once there are enough of them.
+    fn seal_if_full(&mut self) {
+        if self.pending.len() >= SEAL {
+            self.blocks.push(Arc::new(Block::of(&self.pending, self.n)));
+            self.pending.clear();
+        }
+    }
+
+    /// Adds the codes of `other` (same cells).
+    fn absorb(&mut self, other: &CodeCells) {
+        self.blocks.extend(other.blocks.iter().cloned());
+        if !other.pending.is_empty() {
+            self.blocks
+                .push(Arc::new(Block::of(&other.pending, self.n)));
+        }
+    }
+
+    /// Every (cell, code) pair, in no particular order.
+    fn for_each(&self, mut f: impl FnMut(usize, u32)) {
+        for &p in &self.pending {
+            f((p >> 32) as usize, p as u32);
+        }
+        for b in &self.blocks {
+            for (i, &cell) in b.cells.iter().enumerate() {
+                for &code in b.codes_of(i) {
+                    f(cell as usize, code);
+                }
+            }
+        }
+    }
+
+    /// The number of distinct codes (below `dict`) of every cell. Cells
+    /// are walked in order, each block's cursor moving with them, and a
+    /// cell's codes are marked in a bitset of the dictionary (a few
+    /// hundred KB for millions of strings: it stays in cache), cleared
+    /// after the cell. When the cells are too many for that walk (a child
+    /// aggregate's), the pairs are sorted and counted instead.
+    fn counts(&self, dict: usize) -> Vec<u64> {
+        let pending = (!self.pending.is_empty()).then(|| Block::of(&self.pending, self.n));
+        let blocks: Vec<&Block> = self.blocks.iter().map(|b| &**b).chain(&pending).collect();
+        let total: usize = blocks.iter().map(|b| b.codes.len()).sum();
+        if self.n.saturating_mul(blocks.len()) > 8 * total + (1 << 16) {
+            self.sorted_counts(total)
+        } else {
+            walk_counts(self.n, &blocks, dict)
+        }
+    }
+
+    /// [`CodeCells::counts`] by sorting every pair.
+    fn sorted_counts(&self, total: usize) -> Vec<u64> {
+        let mut all = Vec::with_capacity(total);
+        self.for_each(|cell, code| all.push((cell as u64) << 32 | code as u64));
+        all.sort_unstable();
+        all.dedup();
+        let mut out = vec![0u64; self.n];
+        for p in all {
+            out[(p >> 32) as usize] += 1;
+        }
+        out
+    }
+}
+
+/// [`CodeCells::counts`] by walking the `n` cells through `blocks`.
+fn walk_counts(n: usize, blocks: &[&Block], dict: usize) -> Vec<u64> {
+    let mut out = vec![0u64; n];
+    let mut bits = vec![0u64; dict.div_ceil(64)];
+    let mut cursor = vec![0usize; blocks.len()];
+    let mut slices: Vec<&[u32]> = Vec::with_capacity(blocks.len());
+    for (c, o) in out.iter_mut().enumerate() {
+        slices.clear();
+        for (b, i) in blocks.iter().zip(&mut cursor) {
+            if b.cells.get(*i) == Some(&(c as u32)) {
+                slices.push(b.codes_of(*i));
+                *i += 1;
+            }
+        }
+        let mut new = 0;
+        for s in &slices {
+            for &x in *s {
+                let (w, m) = (&mut bits[(x >> 6) as usize], 1u64 << (x & 63));
+                new += (*w & m == 0) as u64;
+                *w |= m;
+            }
+        }
+        for s in &slices {
+            for &x in *s {
+                bits[(x >> 6) as usize] = 0;
+            }
+        }
+        *o = new;
+    }
+    out
 }
 
 /// The state of one aggregate over `n` cells.
@@ -74,11 +307,11 @@ impl Accumulator {
             AggFunc::Min => Slots::Min(vec![None; n], vec![None; n]),
             AggFunc::Max => Slots::Max(vec![None; n], vec![None; n]),
             AggFunc::Median | AggFunc::Percentile => Slots::Values(vec![Vec::new(); n]),
-            AggFunc::CountDistinct => Slots::Distinct(
-                vec![HashSet::default(); n],
-                StrKeys::Unset,
-                vec![Vec::new(); n],
-            ),
+            AggFunc::CountDistinct => Slots::Distinct(Box::new(Distinct {
+                sets: Vec::new(),
+                strs: StrKeys::Unset,
+                codes: CodeCells::new(n),
+            })),
             // The executor calls a plugin aggregate once per batch of rows
             // (`plugin::PluginFunction::call_aggregate`); it keeps no state here.
             AggFunc::Plugin => unreachable!("plugin aggregates are not accumulated"),
@@ -152,9 +385,9 @@ impl Accumulator {
                     vals[cell].push(x);
                 }
             }
-            Slots::Distinct(sets, keys, codes) => {
+            Slots::Distinct(d) => {
                 if matches!(v, V::S(_)) {
-                    to_text(sets, keys, codes);
+                    d.key_by_text();
                 }
                 let key = match v {
                     V::I(x) | V::T(x) => Key::I(x),
@@ -163,7 +396,7 @@ impl Accumulator {
                     V::S(s) => Key::S(Arc::from(s)),
                     V::Null => return,
                 };
-                sets[cell].insert(key);
+                d.sets()[cell].insert(key);
             }
         }
     }
@@ -198,62 +431,68 @@ impl Accumulator {
             return;
         }
         let row_valid = values.and_then(|c| c.valid.as_deref());
-        // The cell of each row that counts (`u32::MAX` for those that do
-        // not), so the typed loops below test one thing per row.
-        let cells: std::borrow::Cow<'_, [u32]> = match (mask, row_valid) {
-            (None, None) => std::borrow::Cow::Borrowed(cells),
-            (Some((m, None)), None) => std::borrow::Cow::Owned(
-                cells
-                    .iter()
-                    .zip(m)
-                    .map(|(&c, &take)| if take { c } else { u32::MAX })
-                    .collect(),
-            ),
-            _ => std::borrow::Cow::Owned(
-                cells
-                    .iter()
-                    .enumerate()
-                    .map(|(k, &c)| {
-                        let take = mask.is_none_or(|(m, v)| m[k] && v.is_none_or(|v| v[k]))
-                            && row_valid.is_none_or(|v| v[k]);
-                        if take {
-                            c
-                        } else {
-                            u32::MAX
-                        }
-                    })
-                    .collect(),
-            ),
-        };
-        let Some(col) = values else {
-            if let Slots::Count(c) = &mut self.slots {
-                for &cell in cells.iter() {
-                    if cell != u32::MAX {
-                        c[cell as usize] += 1;
-                    }
+        // Whether each row counts (its filter holds, its value is not
+        // null); `None` when every row does. Read from the columns
+        // themselves unless both say something.
+        let keep: Option<std::borrow::Cow<'_, [bool]>> = match (mask, row_valid) {
+            (None, None) => None,
+            (Some((m, None)), None) | (None, Some(m)) => Some(std::borrow::Cow::Borrowed(m)),
+            _ => {
+                // No branch per row: each source ands its flags in.
+                let mut keep = vec![true; cells.len()];
+                let sources = [mask.map(|m| m.0), mask.and_then(|m| m.1), row_valid];
+                for source in sources.into_iter().flatten() {
+                    keep.iter_mut().zip(source).for_each(|(k, &s)| *k &= s);
                 }
+                Some(std::borrow::Cow::Owned(keep))
             }
-            return;
         };
+        // `$body` for each row that counts, in order.
         macro_rules! each {
             (|$cell:ident, $k:ident| $body:expr) => {
-                for ($k, &$cell) in cells.iter().enumerate() {
-                    if $cell != u32::MAX {
-                        let $cell = $cell as usize;
-                        $body;
+                match &keep {
+                    None => {
+                        for ($k, &$cell) in cells.iter().enumerate() {
+                            if $cell != u32::MAX {
+                                let $cell = $cell as usize;
+                                $body;
+                            }
+                        }
+                    }
+                    Some(keep) => {
+                        for ($k, (&$cell, &take)) in cells.iter().zip(keep.iter()).enumerate() {
+                            if take && $cell != u32::MAX {
+                                let $cell = $cell as usize;
+                                $body;
+                            }
+                        }
                     }
                 }
             };
         }
+        let Some(col) = values else {
+            if let Slots::Count(c) = &mut self.slots {
+                each!(|cell, _k| c[cell] += 1);
+            }
+            return;
+        };
+        // A sum keeps no count; a mean does. (Adding zero for a row that
+        // does not count, rather than branching, is slower: a mean's filter
+        // often drops most rows.)
+        let mean = self.func == AggFunc::Avg;
         match (&mut self.slots, &col.data) {
             (Slots::Count(c), _) => each!(|cell, _k| c[cell] += 1),
             (Slots::SumExact(s, n), Data::Int(v) | Data::Timestamp(v)) => each!(|cell, k| {
                 s[cell] += v[k] as i128;
-                n[cell] += 1;
+                if mean {
+                    n[cell] += 1;
+                }
             }),
             (Slots::SumFloat(s, n), Data::Float(v) | Data::Duration(v)) => each!(|cell, k| {
                 s[cell] += v[k];
-                n[cell] += 1;
+                if mean {
+                    n[cell] += 1;
+                }
             }),
             (Slots::Min(_, i), Data::Int(v) | Data::Timestamp(v)) => {
                 each!(|cell, k| i[cell] = Some(i[cell].map_or(v[k], |m| m.min(v[k]))))
@@ -273,23 +512,30 @@ impl Accumulator {
             (Slots::Values(vals), Data::Float(v) | Data::Duration(v)) => {
                 each!(|cell, k| vals[cell].push(v[k]))
             }
-            (Slots::Distinct(sets, keys, codes), Data::Str(v)) => {
-                if matches!(keys, StrKeys::Unset) {
-                    *keys = StrKeys::Codes(v.dict.clone());
+            (Slots::Distinct(d), Data::Str(v)) => {
+                if matches!(d.strs, StrKeys::Unset) {
+                    d.strs = StrKeys::Codes(v.dict.clone());
                 }
-                match keys {
-                    StrKeys::Codes(d) if Arc::ptr_eq(d, &v.dict) => {
-                        each!(|cell, k| codes[cell].push(v.codes.get(k)))
+                match &d.strs {
+                    StrKeys::Codes(dict) if Arc::ptr_eq(dict, &v.dict) => {
+                        let pending = &mut d.codes.pending;
+                        pending.reserve(cells.len());
+                        crate::with_codes!(&v.codes, codes => each!(|cell, k| {
+                            pending.push((cell as u64) << 32 | codes[k].wide() as u64)
+                        }));
+                        d.codes.seal_if_full();
                     }
                     _ => {
-                        to_text(sets, keys, codes);
+                        d.key_by_text();
+                        let sets = d.sets();
                         each!(|cell, k| sets[cell].insert(Key::S(Arc::from(v.get(k)))))
                     }
                 }
             }
             _ => {
+                let keep = keep.as_deref();
                 for (k, &cell) in cells.iter().enumerate() {
-                    if cell != u32::MAX {
+                    if cell != u32::MAX && keep.is_none_or(|t| t[k]) {
                         self.update(cell as usize, Some(col), k);
                     }
                 }
@@ -332,34 +578,33 @@ impl Accumulator {
                 .iter_mut()
                 .zip(b)
                 .for_each(|(x, y)| x.extend_from_slice(y)),
-            (Slots::Distinct(a, ka, ac), Slots::Distinct(b, kb, bc)) => {
-                let same = match (&*ka, kb) {
+            (Slots::Distinct(a), Slots::Distinct(b)) => {
+                let same = match (&a.strs, &b.strs) {
                     (StrKeys::Codes(x), StrKeys::Codes(y)) => Arc::ptr_eq(x, y),
                     (_, StrKeys::Unset) => true,
-                    (StrKeys::Unset, _) => a.iter().all(HashSet::is_empty),
+                    (StrKeys::Unset, _) => a.sets.iter().all(HashSet::is_empty),
                     (StrKeys::Text, StrKeys::Text) => true,
                     _ => false,
                 };
                 if !same {
-                    to_text(a, ka, ac);
-                } else if matches!(ka, StrKeys::Unset) {
-                    *ka = kb.clone();
+                    a.key_by_text();
+                } else if matches!(a.strs, StrKeys::Unset) {
+                    a.strs = b.strs.clone();
                 }
-                for (x, y) in a.iter_mut().zip(b) {
-                    x.extend(y.iter().cloned());
-                }
-                match (&*ka, kb) {
-                    // One dictionary: the codes join the codes.
-                    (StrKeys::Codes(_), _) => {
-                        for (x, y) in ac.iter_mut().zip(bc) {
-                            x.extend_from_slice(y);
-                        }
+                if !b.sets.is_empty() {
+                    for (x, y) in a.sets().iter_mut().zip(&b.sets) {
+                        x.extend(y.iter().cloned());
                     }
+                }
+                match (&a.strs, &b.strs) {
+                    // One dictionary: the codes join the codes.
+                    (StrKeys::Codes(_), _) => a.codes.absorb(&b.codes),
                     // Keyed by text: the other side's codes become texts.
                     (_, StrKeys::Codes(d)) => {
-                        for (x, y) in a.iter_mut().zip(bc) {
-                            x.extend(y.iter().map(|&c| Key::S(Arc::from(&d[c as usize]))));
-                        }
+                        let sets = a.sets();
+                        b.codes.for_each(|cell, code| {
+                            sets[cell].insert(Key::S(Arc::from(&d[code as usize])));
+                        });
                     }
                     _ => {}
                 }
@@ -370,8 +615,20 @@ impl Accumulator {
 
     /// The final value of every cell. Counts and sums of no rows are 0;
     /// means, medians, minima and maxima of no rows are null.
-    pub fn evaluate(&self) -> Result<Column, String> {
+    pub fn evaluate(self) -> Result<Column, String> {
         let n = self.len();
+        // Counts (a child aggregate has one per parent row: ten million)
+        // become the column as they are.
+        if self.output == Type::Int {
+            match self.slots {
+                Slots::Count(v) => return Ok(Column::new(Data::Int(v), None)),
+                Slots::Distinct(d) => {
+                    let counts = d.counts().into_iter().map(|k| k as i64).collect();
+                    return Ok(Column::new(Data::Int(counts), None));
+                }
+                _ => {}
+            }
+        }
         let mut b = Builder::new(&self.output, n);
         let wrap = |x: f64| -> V<'static> {
             match self.output {
@@ -379,6 +636,10 @@ impl Accumulator {
                 Type::Int => V::I(x as i64),
                 _ => V::F(x),
             }
+        };
+        let distinct = match &self.slots {
+            Slots::Distinct(d) => d.counts(),
+            _ => Vec::new(),
         };
         for c in 0..n {
             let v = match &self.slots {
@@ -410,12 +671,7 @@ impl Accumulator {
                     Some(x) => wrap(x),
                     None => V::Null,
                 },
-                Slots::Distinct(s, _, codes) => {
-                    let mut k = codes[c].clone();
-                    k.sort_unstable();
-                    k.dedup();
-                    V::I((s[c].len() + k.len()) as i64)
-                }
+                Slots::Distinct(_) => V::I(distinct[c] as i64),
             };
             b.push(v)?;
         }
@@ -432,19 +688,9 @@ impl Accumulator {
             Slots::SumFloat(v, _) => v.len(),
             Slots::Min(v, _) | Slots::Max(v, _) => v.len(),
             Slots::Values(v) => v.len(),
-            Slots::Distinct(v, _, _) => v.len(),
+            Slots::Distinct(d) => d.codes.n,
         }
     }
-}
-
-/// Turns a distinct state keyed by dictionary codes into one keyed by text.
-fn to_text(sets: &mut [KeySet], keys: &mut StrKeys, codes: &mut [Vec<u32>]) {
-    if let StrKeys::Codes(d) = &*keys {
-        for (set, codes) in sets.iter_mut().zip(codes.iter_mut()) {
-            set.extend(codes.drain(..).map(|c| Key::S(Arc::from(&d[c as usize]))));
-        }
-    }
-    *keys = StrKeys::Text;
 }
 
 fn as_f64(v: V<'_>) -> Option<f64> {
@@ -1004,6 +1250,117 @@ mod props {
                     .map(|r| if input == Some(Type::Float) { r.1.abs() } else { r.0.abs() as f64 })
                     .sum::<f64>()];
                 assert_same("hours into a day", func, &input, &recombined.evaluate(), &day_acc.evaluate(), &magnitude)?;
+            }
+        }
+
+        /// A distinct count of strings by dictionary code, fed in batches
+        /// with skipped rows, a filter and nulls, split into units merged
+        /// in any order (and sealed into blocks on the way, `SEAL` being
+        /// small under test), counts what a set of texts per cell counts:
+        /// with few cells (blocks by counting sort, counted by walking the
+        /// cells) and many (blocks by sorting, counted by sorting), and
+        /// after meeting a second dictionary (counted by text).
+        #[test]
+        fn distinct_codes_equal_sets_of_texts(
+            rows in prop::collection::vec(
+                (prop::option::of(0u32..40), 0u32..1000, any::<Option<bool>>()),
+                0..400,
+            ),
+            many_cells in any::<bool>(),
+            cuts in prop::collection::vec(0usize..400, 0..8),
+            reverse in any::<bool>(),
+            extra in 0usize..100,
+            second in any::<bool>(),
+        ) {
+            let n = if many_cells { 5000 } else { 3 };
+            let cells: Vec<u32> = rows
+                .iter()
+                .map(|r| if r.1 % 7 == 6 { u32::MAX } else { r.1 % n })
+                .collect();
+            let mut b = StrBuilder::default();
+            for k in 0..extra {
+                b.push(&format!("x{k}"));
+            }
+            for r in &rows {
+                b.push(&format!("s{}", r.0.unwrap_or(0)));
+            }
+            let mut texts = b.finish();
+            texts.codes = crate::column::Codes::narrow(texts.codes.iter().skip(extra).collect(), texts.dict.len());
+            let values = Column::new(Data::Str(texts), Some(rows.iter().map(|r| r.0.is_some()).collect()));
+            let keep = Column::new(
+                Data::Bool(rows.iter().map(|r| r.2.unwrap_or(false)).collect()),
+                Some(rows.iter().map(|r| r.2.is_some()).collect()),
+            );
+            let new = || Accumulator::new(AggFunc::CountDistinct, Some(Type::String), Type::Int, None, n as usize);
+            let mut want = vec![HashSet::new(); n as usize];
+            for (k, r) in rows.iter().enumerate() {
+                if cells[k] != u32::MAX && r.2 == Some(true) {
+                    if let Some(x) = r.0 {
+                        want[cells[k] as usize].insert(format!("s{x}"));
+                    }
+                }
+            }
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(rows.len())).collect();
+            cuts.extend([0, rows.len()]);
+            cuts.sort_unstable();
+            let mut parts: Vec<Accumulator> = cuts
+                .windows(2)
+                .map(|w| {
+                    let mut part = new();
+                    // Batches of up to 50 rows.
+                    for start in (w[0]..w[1]).step_by(50) {
+                        let end = (start + 50).min(w[1]);
+                        let idx: Vec<u32> = (start as u32..end as u32).collect();
+                        part.update_batch(
+                            &cells[start..end],
+                            Some(&crate::kernels::gather(&values, &idx)),
+                            Some(&crate::kernels::gather(&keep, &idx)),
+                        );
+                    }
+                    part
+                })
+                .collect();
+            if reverse {
+                parts.reverse();
+            }
+            let mut whole = new();
+            for p in &parts {
+                whole.merge(p);
+            }
+            let counts = |c: &Column| {
+                (0..c.len())
+                    .map(|i| match get(c, i) {
+                        V::I(x) => x,
+                        other => panic!("{other:?}"),
+                    })
+                    .collect::<Vec<i64>>()
+            };
+            let expect: Vec<i64> = want.iter().map(|s| s.len() as i64).collect();
+            prop_assert_eq!(counts(&whole.clone().evaluate().unwrap()), expect.clone());
+            // Both ways of counting, whichever `counts` picks.
+            if let super::Slots::Distinct(d) = &whole.slots {
+                if let super::StrKeys::Codes(dict) = &d.strs {
+                    let blocks: Vec<&super::Block> = d.codes.blocks.iter().map(|b| &**b).collect();
+                    prop_assert!(d.codes.pending.is_empty());
+                    let total = blocks.iter().map(|b| b.codes.len()).sum();
+                    let walked = super::walk_counts(n as usize, &blocks, dict.len());
+                    prop_assert_eq!(&walked, &d.codes.sorted_counts(total));
+                    let expect: Vec<u64> = want.iter().map(|s| s.len() as u64).collect();
+                    prop_assert_eq!(walked, expect);
+                }
+            }
+            // A second dictionary: everything is counted by text.
+            if second {
+                let mut b = StrBuilder::default();
+                b.push("s0");
+                b.push("other");
+                let other = Column::new(Data::Str(b.finish()), None);
+                let mut more = new();
+                more.update_batch(&[0, 0], Some(&other), None);
+                whole.merge(&more);
+                want[0].extend(["s0".to_string(), "other".to_string()]);
+                let expect: Vec<i64> = want.iter().map(|s| s.len() as i64).collect();
+                prop_assert_eq!(counts(&whole.evaluate().unwrap()), expect);
             }
         }
     }

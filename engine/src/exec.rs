@@ -831,16 +831,22 @@ impl<'a> Exec<'a> {
         };
         // Chunks evaluated side by side, accumulated in row order: the same
         // updates in the same order for any number of threads.
-        let chunk_rows = |c: usize| -> std::borrow::Cow<'_, [u32]> {
+        use std::borrow::Cow;
+        // A chunk's rows, and their parent rows (each row's cell): a range
+        // of the table's own when every row is (not copied).
+        let chunk_rows = |c: usize| -> (Cow<'_, [u32]>, Cow<'_, [u32]>) {
             let range = c * CHILD_CHUNK..((c + 1) * CHILD_CHUNK).min(total);
             if every {
-                std::borrow::Cow::Owned(range.map(|r| r as u32).collect())
+                let cells = Cow::Borrowed(&owners[range.clone()]);
+                (Cow::Owned(range.map(|r| r as u32).collect()), cells)
             } else {
-                std::borrow::Cow::Borrowed(&selected[range])
+                let rows = &selected[range];
+                let cells = rows.iter().map(|&r| owners[r as usize]).collect();
+                (Cow::Borrowed(rows), Cow::Owned(cells))
             }
         };
         let unit = |c: usize| {
-            let rows = chunk_rows(c);
+            let (rows, cells) = chunk_rows(c);
             let frame = Frame::Rows {
                 table: &a.table,
                 rows: &rows,
@@ -853,7 +859,6 @@ impl<'a> Exec<'a> {
                 .map(|p| self.eval(p, &frame))
                 .transpose()?;
             let values = a.arg.as_ref().map(|x| self.eval(x, &frame)).transpose()?;
-            let cells: Vec<u32> = rows.iter().map(|&r| owners[r as usize]).collect();
             Ok::<_, String>((cells, filter, values))
         };
         par_fold(
@@ -986,24 +991,35 @@ fn neighbours_in_row_order(
     at: impl Fn(u32) -> i64,
 ) -> Option<Vec<u32>> {
     let mut last = vec![NO_ROW; distinct];
-    let mut source: Vec<u32> = vec![NO_ROW; ids.len()];
+    // `prev` is written row after row; `next` lands on earlier rows.
+    let mut source: Vec<u32> = match prev {
+        true => Vec::with_capacity(ids.len()),
+        false => vec![NO_ROW; ids.len()],
+    };
+    // Rows `sorted_from..=r` are in time order, so a row's key's previous
+    // row among them comes no later: its time (a random read, the whole
+    // cost of this pass when keys are scattered) is read only when it is
+    // before them. A table sorted by time reads none.
+    let (mut sorted_from, mut latest) = (0, i64::MIN);
     for (r, &k) in ids.iter().enumerate() {
-        if k == u32::MAX {
-            continue;
-        }
         let r = r as u32;
-        let before = last[k as usize];
-        if before != NO_ROW {
-            if at(before) > at(r) {
-                return None;
-            }
-            if prev {
-                source[r as usize] = before;
-            } else {
-                source[before as usize] = r;
-            }
+        let t = at(r);
+        if t < latest {
+            sorted_from = r;
         }
-        last[k as usize] = r;
+        latest = t;
+        let before = match k {
+            u32::MAX => NO_ROW,
+            k => std::mem::replace(&mut last[k as usize], r),
+        };
+        if before != NO_ROW && before < sorted_from && at(before) > t {
+            return None;
+        }
+        if prev {
+            source.push(before);
+        } else if before != NO_ROW {
+            source[before as usize] = r;
+        }
     }
     Some(source)
 }
@@ -1433,12 +1449,20 @@ mod tests {
         #[test]
         fn neighbours_agree(
             rows in prop::collection::vec((prop::option::of(0u32..6), prop::option::of(0i64..5)), 0..60),
-            arrange in 0..3u8,
+            arrange in 0..4u8,
+            swap in (0usize..60, 0usize..60),
         ) {
             let mut rows = rows;
             match arrange {
                 0 => rows.sort_by_key(|r| (r.0, r.1.unwrap_or(i64::MIN))),
                 1 => rows.sort_by_key(|r| r.1.unwrap_or(i64::MIN)),
+                // Sorted by time but for two rows: a key's previous row
+                // may be before the rows in time order (read, compared).
+                2 if !rows.is_empty() => {
+                    rows.sort_by_key(|r| r.1.unwrap_or(i64::MIN));
+                    let n = rows.len();
+                    rows.swap(swap.0 % n, swap.1 % n);
+                }
                 _ => {}
             }
             let ids: Vec<u32> = rows.iter().map(|r| r.0.unwrap_or(u32::MAX)).collect();
