@@ -631,8 +631,7 @@ impl<'a> Exec<'a> {
                 let at = match cached {
                     Some(at) => at,
                     None => {
-                        let idx = rows.iter().map(|&r| source[r as usize]).collect();
-                        let at = Arc::new(At::optional(idx, NO_ROW));
+                        let at = Arc::new(At::neighbours(&source, rows, NO_ROW));
                         if let Some(s) = shared {
                             s.neighbours.borrow_mut().push((source, at.clone()));
                         }

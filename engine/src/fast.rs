@@ -569,6 +569,30 @@ impl<'r> At<'r> {
         }
     }
 
+    /// The rows `source` gives the batch rows `rows` (a window's
+    /// neighbours), where `none` marks a batch row without one. Read as the
+    /// contiguous rows before them when `rows` are contiguous and each
+    /// reads the row before it or none (`prev(x by ticket_id)` over
+    /// messages in ticket-then-time order); as [`At::optional`] otherwise.
+    pub fn neighbours(source: &[u32], rows: &[u32], none: u32) -> At<'static> {
+        if let Some(r) = crate::kernels::contiguous(rows).filter(|r| r.start > 0) {
+            let s = &source[r.clone()];
+            // Loops without early exits, which the compiler vectorizes.
+            let before = s
+                .iter()
+                .zip(r.start as u32 - 1..)
+                .fold(true, |ok, (&n, p)| ok & ((n == p) | (n == none)));
+            if before {
+                let missing = s.iter().fold(false, |m, &n| m | (n == none));
+                return At {
+                    idx: Idx::Range(r.start - 1..r.end - 1),
+                    present: missing.then(|| s.iter().map(|&n| n != none).collect()),
+                };
+            }
+        }
+        At::optional(rows.iter().map(|&r| source[r as usize]).collect(), none)
+    }
+
     pub fn len(&self) -> usize {
         match &self.idx {
             Idx::Range(r) => r.len(),
@@ -696,22 +720,26 @@ pub fn sub_timestamps(a: &Column, at_a: &At<'_>, b: &Column, at_b: &At<'_>) -> O
     if at_a.len() != at_b.len() || ((a.is_empty() || b.is_empty()) && !at_a.is_empty()) {
         return None;
     }
-    let mut overflowed = false;
-    let out: Vec<f64> = each_at!(at_a, x, p => each_at!(at_b, y, q => p
+    // Two loops without early exits or captured state, which the
+    // compiler vectorizes: whether a difference overflows, then the
+    // differences.
+    let overflowed = each_at!(at_a, x, p => each_at!(at_b, y, q => p
         .zip(q)
-        .map(|(s, t)| {
-            let (d, o) = s.overflowing_sub(t);
-            overflowed |= o;
-            d as f64
-        })
-        .collect()));
+        .fold(false, |o, (s, t)| o | s.overflowing_sub(t).1)));
     if overflowed {
         return None;
     }
+    let out: Vec<f64> = each_at!(at_a, x, p => each_at!(at_b, y, q => p
+        .zip(q)
+        .map(|(s, t)| s.wrapping_sub(t) as f64)
+        .collect()));
     let valid = match (at_a.valid(a), at_b.valid(b)) {
         (None, None) => None,
         (Some(v), None) | (None, Some(v)) => Some(v),
-        (Some(v), Some(w)) => Some(v.iter().zip(&w).map(|(p, q)| *p & *q).collect()),
+        (Some(mut v), Some(w)) => {
+            v.iter_mut().zip(&w).for_each(|(p, q)| *p &= *q);
+            Some(v)
+        }
     };
     Some(Column::new(Data::Duration(out), valid))
 }
@@ -783,6 +811,15 @@ mod tests {
                 assert_eq!(code_in(&d, probe), want, "round {round}, remembered");
             }
         }
+    }
+
+    #[test]
+    fn an_overflowing_difference_is_left_to_the_general_kernel() {
+        let ts = |v: Vec<i64>| Column::new(Data::Timestamp(v), None);
+        let (a, b) = (ts(vec![0, i64::MIN]), ts(vec![0, 1]));
+        assert!(sub_timestamps(&a, &At::all(2), &b, &At::all(2)).is_none());
+        let fine = sub_timestamps(&a, &At::all(1), &b, &At::all(1)).unwrap();
+        assert!(matches!(&fine.data, Data::Duration(d) if d == &[0.0]));
     }
 
     #[test]
@@ -916,6 +953,52 @@ mod tests {
                 BinOp::Sub,
                 &gather_opt(&a, &rows),
                 &gather_opt(&b, &reversed),
+                &Type::Duration,
+            ).unwrap();
+            prop_assert_eq!(show(&fast), show(&want));
+        }
+
+        /// Reading a column at a window's neighbours equals gathering it
+        /// there, whether they are the rows before the batch's (read as a
+        /// range) or not.
+        #[test]
+        fn reading_at_neighbours_equals_gathering(
+            seeds in proptest::collection::vec(any::<Option<i8>>(), 1..30),
+            links in proptest::collection::vec(0u8..8, 30),
+            (from, len) in (0usize..30, 0usize..30),
+            scattered in any::<bool>(),
+        ) {
+            use crate::kernels::gather_opt;
+            let n = seeds.len();
+            // Mostly the row before, sometimes none, rarely another row.
+            let source: Vec<u32> = (0..n)
+                .map(|r| match links[r] {
+                    0 | 1 => u32::MAX,
+                    2 => (r * 7 % n) as u32,
+                    _ if r == 0 => u32::MAX,
+                    _ => r as u32 - 1,
+                })
+                .collect();
+            let from = from % n;
+            let mut rows: Vec<u32> = (from..(from + len).min(n)).map(|r| r as u32).collect();
+            if scattered {
+                rows.reverse();
+            }
+            let idx: Vec<u32> = rows.iter().map(|&r| source[r as usize]).collect();
+            let at = At::neighbours(&source, &rows, u32::MAX);
+            let show = |c: &Column| (0..c.len()).map(|i| format!("{:?}", get(c, i))).collect::<Vec<_>>();
+            for ty in types() {
+                let mut c = column(&ty, &seeds, 0, 0);
+                prop_assert_eq!(show(&read(&c, &at)), show(&gather_opt(&c, &idx)), "{}", ty);
+                c.valid = None;
+                prop_assert_eq!(show(&read(&c, &at)), show(&gather_opt(&c, &idx)), "{} valid", ty);
+            }
+            let (a, b) = (column(&Type::Timestamp, &seeds, 0, 0), column(&Type::Timestamp, &seeds, 1, 0));
+            let fast = sub_timestamps(&a, &At::rows(&rows), &b, &at).expect("no overflow");
+            let want = crate::kernels::binary(
+                BinOp::Sub,
+                &gather_opt(&a, &rows),
+                &gather_opt(&b, &idx),
                 &Type::Duration,
             ).unwrap();
             prop_assert_eq!(show(&fast), show(&want));
