@@ -9,9 +9,9 @@
 //! order, or not at all; the dimensions mix a table's own column (`agent`), columns of the
 //! parent (`channel`, `team`), and a time dimension (`hour`).
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use kpi_engine::{PeriodKind, Project, Query};
 use proptest::prelude::*;
@@ -84,22 +84,6 @@ fn data() -> impl Strategy<Value = (Vec<Ticket>, Vec<usize>, Vec<Call>)> {
     })
 }
 
-fn temp_project(files: &[(&str, String)]) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "kpi-engine-groups-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    for (path, text) in files {
-        let p = dir.join(path);
-        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-        std::fs::write(p, text).expect("write");
-    }
-    dir
-}
-
 type Group = Vec<Option<String>>;
 
 /// A ticket's or a call's value of a dimension.
@@ -154,22 +138,25 @@ fn check(tickets: &[Ticket], order: &[usize], calls: &[Call]) {
             m.hour
         ));
     }
-    let dir = temp_project(&[
-        (
-            "kpi.toml",
-            "[project]\ntimezone = \"UTC\"\ndefinitions = [\"kpis\"]\nbuiltins = false\n\
+    let dir = common::temp_project(
+        "groups",
+        &[
+            (
+                "kpi.toml",
+                "[project]\ntimezone = \"UTC\"\ndefinitions = [\"kpis\"]\nbuiltins = false\n\
              [tables.tickets]\nsource = \"data/tickets.csv\"\n\
              [tables.calls]\nsource = \"data/calls.csv\"\n"
-                .to_string(),
-        ),
-        (
-            "kpis/k.toml",
-            "[metric.t]\nformula = 'count(tickets)'\n[metric.m]\nformula = 'count(calls)'\n"
-                .to_string(),
-        ),
-        ("data/tickets.csv", tickets_csv),
-        ("data/calls.csv", calls_csv),
-    ]);
+                    .to_string(),
+            ),
+            (
+                "kpis/k.toml",
+                "[metric.t]\nformula = 'count(tickets)'\n[metric.m]\nformula = 'count(calls)'\n"
+                    .to_string(),
+            ),
+            ("data/tickets.csv", tickets_csv),
+            ("data/calls.csv", calls_csv),
+        ],
+    );
     let project = Project::load(&dir).expect("project loads");
     for by in [
         &["channel"][..],

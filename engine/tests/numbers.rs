@@ -11,8 +11,7 @@
 //! - A ratio metric by month equals the ratio of the summed daily numerator
 //!   and denominator, never the mean of the daily ratios.
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
 
 use chrono_tz::Tz;
 use kpi_dsl::ast::BinOp;
@@ -22,23 +21,6 @@ use kpi_engine::column::{Column, Data};
 use kpi_engine::kernels::{binary, call, get, V};
 use kpi_engine::{ErrorKind, Format, Number, PeriodKind, Project, Query, ResultTable};
 use proptest::prelude::*;
-
-/// A fresh directory with `files` (relative path, contents).
-fn temp_project(files: &[(&str, String)]) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "kpi-engine-numbers-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    for (path, text) in files {
-        let p = dir.join(path);
-        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-        std::fs::write(p, text).expect("write");
-    }
-    dir
-}
 
 /// A token that Rust (or a JSON/CSV reader) would read as NaN or infinity.
 fn non_finite(token: &str) -> bool {
@@ -305,11 +287,14 @@ pp = "float"
             defs.push_str(&format!("unit = \"{unit}\"\n"));
         }
     }
-    let dir = temp_project(&[
-        ("kpi.toml", toml.to_string()),
-        ("kpis/m.toml", defs),
-        ("data/t.csv", data.to_string()),
-    ]);
+    let dir = common::temp_project(
+        "numbers",
+        &[
+            ("kpi.toml", toml.to_string()),
+            ("kpis/m.toml", defs),
+            ("data/t.csv", data.to_string()),
+        ],
+    );
     let project = Project::load(&dir).unwrap_or_else(|e| panic!("{}", e.render(None)));
     for (id, _, _, want) in metrics {
         let q = Query {
@@ -383,7 +368,7 @@ proptest! {
             }
             truth.push((date, count as i64, esc as i64));
         }
-        let dir = temp_project(&[
+        let dir = common::temp_project("numbers", &[
             (
                 "kpi.toml",
                 "[project]\ntimezone = \"America/New_York\"\n\n[tables.tickets]\nsource = \"tickets.csv\"\n"
@@ -488,11 +473,14 @@ v = "float"
     for (id, formula) in metrics {
         defs.push_str(&format!("[metric.{id}]\nformula = '{formula}'\n"));
     }
-    let dir = temp_project(&[
-        ("kpi.toml", toml.to_string()),
-        ("kpis/m.toml", defs),
-        ("data/t.csv", data.to_string()),
-    ]);
+    let dir = common::temp_project(
+        "numbers",
+        &[
+            ("kpi.toml", toml.to_string()),
+            ("kpis/m.toml", defs),
+            ("data/t.csv", data.to_string()),
+        ],
+    );
     let project = Project::load(&dir).unwrap_or_else(|e| panic!("{}", e.render(None)));
     let run = |ids: Vec<String>| {
         let q = Query {
