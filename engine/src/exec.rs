@@ -311,17 +311,7 @@ impl<'a> Exec<'a> {
                 })
                 .collect()
         };
-        let out: Vec<u32> = child_ids
-            .iter()
-            .map(|&id| {
-                if id == NO_ROW {
-                    NO_ROW
-                } else {
-                    translate[id as usize]
-                }
-            })
-            .collect();
-        Ok(ParentRows::Owned(out))
+        Ok(ParentRows::Owned(through(&child_ids, &translate)))
     }
 
     /// The child's key codes themselves, when they are its parent rows: the
@@ -357,24 +347,10 @@ impl<'a> Exec<'a> {
         };
         // The first step maps the rows themselves: no copy of them first.
         let parents = self.parents(table, first)?;
-        let mut idx: Vec<u32> = rows
-            .iter()
-            .map(|&r| {
-                if r == NO_ROW {
-                    NO_ROW
-                } else {
-                    parents[r as usize]
-                }
-            })
-            .collect();
+        let mut idx = through(rows, &parents);
         let mut t = self.schema.tables[table].relations[first].table.clone();
         for rel in rest {
-            let parents = self.parents(&t, rel)?;
-            for i in idx.iter_mut() {
-                if *i != NO_ROW {
-                    *i = parents[*i as usize];
-                }
-            }
+            idx = through(&idx, &self.parents(&t, rel)?);
             t = self.schema.tables[&t].relations[rel].table.clone();
         }
         Ok((t, idx))
@@ -394,18 +370,7 @@ impl<'a> Exec<'a> {
         let mut rows = self.parents(table, first)?;
         let mut t = self.schema.tables[table].relations[first].table.clone();
         for rel in rest {
-            let parents = self.parents(&t, rel)?;
-            let idx = rows
-                .iter()
-                .map(|&i| {
-                    if i == NO_ROW {
-                        NO_ROW
-                    } else {
-                        parents[i as usize]
-                    }
-                })
-                .collect();
-            rows = Arc::new(ParentRows::Owned(idx));
+            rows = Arc::new(ParentRows::Owned(through(&rows, &self.parents(&t, rel)?)));
             t = self.schema.tables[&t].relations[rel].table.clone();
         }
         Ok((t, Some(rows)))
@@ -1199,6 +1164,13 @@ pub(crate) fn dense_ids(c: &Column) -> (std::borrow::Cow<'_, [u32]>, usize) {
         })
         .collect();
     (ids, index.len())
+}
+
+/// `map[i]` for each index `i` of `idx`; [`NO_ROW`] stays [`NO_ROW`].
+fn through(idx: &[u32], map: &[u32]) -> Vec<u32> {
+    idx.iter()
+        .map(|&i| if i == NO_ROW { NO_ROW } else { map[i as usize] })
+        .collect()
 }
 
 /// `f(0..n)` on up to `threads` threads, the results in order. On error,
