@@ -593,6 +593,38 @@ impl<'r> At<'r> {
         At::optional(rows.iter().map(|&r| source[r as usize]).collect(), none)
     }
 
+    /// The rows beside the batch rows `rows` — the row before each
+    /// (`prev`) or after it — where `beside` holds, none elsewhere (a
+    /// window over rows grouped by key: `prev(x by ticket_id)` over
+    /// messages in ticket-then-time order). Contiguous rows are read as the
+    /// range beside them.
+    pub fn beside(prev: bool, beside: &[bool], rows: &[u32]) -> At<'static> {
+        if let Some(r) = crate::kernels::contiguous(rows) {
+            let shifted = match prev {
+                true => r.start.checked_sub(1).map(|s| s..r.end - 1),
+                false => (r.end < beside.len()).then(|| r.start + 1..r.end + 1),
+            };
+            if let Some(range) = shifted {
+                let b = &beside[r];
+                let every = b.iter().fold(true, |all, &x| all & x);
+                return At {
+                    idx: Idx::Range(range),
+                    present: (!every).then(|| b.to_vec()),
+                };
+            }
+        }
+        let none = u32::MAX;
+        let idx = rows
+            .iter()
+            .map(|&r| match (beside[r as usize], prev) {
+                (false, _) => none,
+                (true, true) => r - 1,
+                (true, false) => r + 1,
+            })
+            .collect();
+        At::optional(idx, none)
+    }
+
     pub fn len(&self) -> usize {
         match &self.idx {
             Idx::Range(r) => r.len(),
@@ -1002,6 +1034,45 @@ mod tests {
                 &Type::Duration,
             ).unwrap();
             prop_assert_eq!(show(&fast), show(&want));
+        }
+
+        /// Reading at the rows beside a batch's equals gathering there,
+        /// from ranges at either end of the table and from scattered rows.
+        #[test]
+        fn reading_beside_equals_gathering(
+            seeds in proptest::collection::vec(any::<Option<i8>>(), 1..30),
+            links in proptest::collection::vec(any::<bool>(), 30),
+            (from, len) in (0usize..30, 0usize..30),
+            scattered in any::<bool>(),
+            prev in any::<bool>(),
+        ) {
+            use crate::kernels::gather_opt;
+            let n = seeds.len();
+            // No row before the first, or after the last.
+            let beside: Vec<bool> = (0..n)
+                .map(|r| links[r] && if prev { r > 0 } else { r + 1 < n })
+                .collect();
+            let from = from % n;
+            let mut rows: Vec<u32> = (from..(from + len).min(n)).map(|r| r as u32).collect();
+            if scattered {
+                rows.reverse();
+            }
+            let idx: Vec<u32> = rows
+                .iter()
+                .map(|&r| match (beside[r as usize], prev) {
+                    (false, _) => u32::MAX,
+                    (true, true) => r - 1,
+                    (true, false) => r + 1,
+                })
+                .collect();
+            let at = At::beside(prev, &beside, &rows);
+            let show = |c: &Column| (0..c.len()).map(|i| format!("{:?}", get(c, i))).collect::<Vec<_>>();
+            for ty in types() {
+                let mut c = column(&ty, &seeds, 0, 0);
+                prop_assert_eq!(show(&read(&c, &at)), show(&gather_opt(&c, &idx)), "{}", ty);
+                c.valid = None;
+                prop_assert_eq!(show(&read(&c, &at)), show(&gather_opt(&c, &idx)), "{} valid", ty);
+            }
         }
 
         #[test]
