@@ -611,7 +611,7 @@ impl Record<'_> {
     }
 
     /// Field `i`, unescaped.
-    #[inline]
+    #[inline(always)]
     fn field(&self, i: usize) -> Cow<'_, [u8]> {
         match &self.fields {
             Fields::Split(r) => r.unescape(i).expect("a field of the record"),
