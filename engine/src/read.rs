@@ -573,7 +573,9 @@ struct Records<R> {
     core: Option<Core>,
     delimiter: u8,
     chunk: usize,
-    /// The longest record, in bytes.
+    /// The longest record, in bytes of the file: the splitter's record
+    /// (quoted line breaks included, its terminator not); csv-core's counts
+    /// its leading blank lines and terminator too, so a few bytes more.
     limit: u64,
     /// Records given so far.
     count: u64,
