@@ -18,10 +18,12 @@
 //! exhaust memory).
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fmt;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use chrono_tz::Tz;
 use indexmap::IndexMap;
@@ -326,8 +328,8 @@ fn read_from(
         })?;
         cols.push(b);
     }
-    let file: Box<dyn Read + '_> = match text {
-        Some(t) => Box::new(t.as_bytes()),
+    let file: Box<dyn ReadSeek + '_> = match text {
+        Some(t) => Box::new(Cursor::new(t.as_bytes())),
         None => Box::new(File::open(path).map_err(|e| err(format!("cannot open file: {e}")))?),
     };
     let mut r = Reader {
@@ -354,10 +356,15 @@ fn read_from(
     Ok(Loaded::new(name, path, r.read, columns, r.rejects))
 }
 
-/// Bytes asked of the file at a time: the tokenizer runs over long stretches
+/// A file that CSV reading can read again from its start ([`Records`]).
+trait ReadSeek: Read + Seek {}
+
+impl<T: Read + Seek> ReadSeek for T {}
+
+/// Bytes asked of the file at a time: the splitter runs over long stretches
 /// of input, and read calls cost nothing per record; and the stretch the
 /// kernel copies in is still in the core's L2 cache (512 KiB here) when the
-/// tokenizer reads it (a 1 MiB one is not).
+/// splitter reads it (a 1 MiB one is not).
 const CHUNK: usize = 1 << 18;
 
 /// Why [`Records::next`] stopped.
@@ -367,11 +374,89 @@ enum RecordsError {
     TooLong,
 }
 
-/// The CSV records of a byte stream: `csv_core` run over [`CHUNK`]-sized
-/// reads, each record's fields left in one reused buffer.
-struct Records<R> {
-    core: csv_core::Reader,
+/// The file under [`Records`]: read by the splitter through [`Feed`], and
+/// by csv-core from its start again when it takes over.
+struct Source<R> {
     file: R,
+    /// Bytes handed to the splitter, and where its current record starts.
+    given: u64,
+    record_start: u64,
+    /// The most bytes handed past a record's start: the record limit and
+    /// one read more.
+    most: u64,
+    /// The splitter was refused more bytes (its record is past the limit).
+    refused: bool,
+}
+
+/// The splitter's reader of the [`Source`]: refused past
+/// [`Source::most`] bytes into one record, so that a file without line
+/// breaks (or a quote left open) does not grow the splitter's buffer
+/// without bound.
+struct Feed<R>(Rc<RefCell<Source<R>>>);
+
+impl<R: Read> Read for Feed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let s = &mut *self.0.borrow_mut();
+        if s.given - s.record_start > s.most {
+            s.refused = true;
+            return Err(std::io::Error::other("record too long"));
+        }
+        // The first read holds a BOM whole: the splitter looks for one in
+        // its first input only.
+        let want = if s.given == 0 { 4 } else { 1 };
+        let mut n = 0;
+        while n < want.min(buf.len()) {
+            match s.file.read(&mut buf[n..]) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        s.given += n as u64;
+        Ok(n)
+    }
+}
+
+/// Whether csv-core reads `record` — a record as the splitter cut it, its
+/// line terminator taken off — exactly as the splitter does: it has no CR
+/// outside quotes, and each quote opens a field, closes one (before a
+/// delimiter or the end), or is doubled inside a quoted field. Then both
+/// end the record and its fields at the same bytes, and the splitter's
+/// unescaped fields are csv-core's. Anything else (a quote inside an
+/// unquoted field, text after a closing quote, a quote left open, a CR
+/// ending a line) the splitter may cut otherwise.
+fn splits_alike(record: &[u8], delimiter: u8) -> bool {
+    let mut quoted = false;
+    let mut hits = memchr::memchr2_iter(b'"', b'\r', record);
+    while let Some(i) = hits.next() {
+        if record[i] == b'\r' {
+            if !quoted {
+                return false;
+            }
+        } else if !quoted {
+            if i > 0 && record[i - 1] != delimiter {
+                return false;
+            }
+            quoted = true;
+        } else {
+            match record.get(i + 1) {
+                // A doubled quote: the next hit is its second half.
+                Some(b'"') => drop(hits.next()),
+                Some(&b) if b == delimiter => quoted = false,
+                None => quoted = false,
+                Some(_) => return false,
+            }
+        }
+    }
+    !quoted
+}
+
+/// csv-core run over `chunk`-sized reads, each record's fields left in one
+/// reused buffer: the reader of a file from its first record the splitter
+/// may cut otherwise on.
+struct Core {
+    core: csv_core::Reader,
     buf: Vec<u8>,
     /// The unparsed input is `buf[pos..filled]`.
     pos: usize,
@@ -379,50 +464,36 @@ struct Records<R> {
     eof: bool,
     /// Bytes of the file the tokenizer has consumed.
     consumed: u64,
-    /// Where the last record (or the one being parsed) starts: its byte
-    /// offset, and the tokenizer's line count there (one short after a
-    /// CRLF terminator; only a fallback for [`Lines`]).
-    start: u64,
-    start_line: u64,
-    /// The longest record, in bytes of the file (leading blank lines and
-    /// the terminator included).
-    limit: u64,
     /// The last record's fields, back to back; field `i` ends at `ends[i]`.
     out: Vec<u8>,
     ends: Vec<usize>,
     fields: usize,
 }
 
-impl<R: Read> Records<R> {
-    /// Records of `file`, read `chunk` bytes at a time.
-    fn new(file: R, delimiter: u8, limit: usize, chunk: usize) -> Self {
-        Records {
+impl Core {
+    fn new(delimiter: u8, chunk: usize) -> Self {
+        Core {
             core: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
-            file,
             buf: vec![0; chunk],
             pos: 0,
             filled: 0,
             eof: false,
             consumed: 0,
-            start: 0,
-            start_line: 1,
-            limit: limit as u64,
             out: vec![0; 1024],
             ends: vec![0; 64],
             fields: 0,
         }
     }
 
-    /// Parses the next record; `false` at the end of the file.
-    fn next(&mut self) -> Result<bool, RecordsError> {
+    /// Parses the next record of `file`, at most `limit` bytes of it (leading
+    /// blank lines and the terminator included); `false` at the end.
+    fn next(&mut self, file: &mut impl Read, limit: u64) -> Result<bool, RecordsError> {
         use csv_core::ReadRecordResult as R;
         let start = self.consumed;
-        self.start = start;
-        self.start_line = self.core.line();
         let (mut nout, mut nend) = (0, 0);
         loop {
             if self.pos == self.filled && !self.eof {
-                self.fill()?;
+                self.fill(file)?;
             }
             let (res, nin, o, e) = self.core.read_record(
                 &self.buf[self.pos..self.filled],
@@ -433,7 +504,7 @@ impl<R: Read> Records<R> {
             self.consumed += nin as u64;
             nout += o;
             nend += e;
-            if self.consumed - start > self.limit {
+            if self.consumed - start > limit {
                 return Err(RecordsError::TooLong);
             }
             match res {
@@ -450,7 +521,7 @@ impl<R: Read> Records<R> {
     }
 
     /// Reads the next stretch of input into `buf`.
-    fn fill(&mut self) -> Result<(), RecordsError> {
+    fn fill(&mut self, file: &mut impl Read) -> Result<(), RecordsError> {
         // The first input is longer than a BOM's three bytes: csv-core
         // strips a BOM from the start of its first input, and takes an
         // input left empty by that for the end of the file.
@@ -458,7 +529,7 @@ impl<R: Read> Records<R> {
         let want = want.min(self.buf.len());
         (self.pos, self.filled) = (0, 0);
         while self.filled < want {
-            match self.file.read(&mut self.buf[self.filled..]) {
+            match file.read(&mut self.buf[self.filled..]) {
                 Ok(0) => break,
                 Ok(n) => self.filled += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -469,20 +540,186 @@ impl<R: Read> Records<R> {
         Ok(())
     }
 
-    /// The number of fields of the last record.
+    /// csv-core over `source` from its start, past its first `skip`
+    /// records (the ones the splitter gave; they are within the limit).
+    fn take_over<R: Read + Seek>(
+        source: &RefCell<Source<R>>,
+        delimiter: u8,
+        chunk: usize,
+        skip: u64,
+    ) -> Result<Core, RecordsError> {
+        let file = &mut source.borrow_mut().file;
+        file.seek(SeekFrom::Start(0)).map_err(RecordsError::Io)?;
+        let mut core = Core::new(delimiter, chunk);
+        for _ in 0..skip {
+            let given = core.next(file, u64::MAX)?;
+            debug_assert!(given, "csv-core found fewer records than the splitter");
+        }
+        Ok(core)
+    }
+}
+
+/// The CSV records of a file. A SIMD splitter ([`simd_csv`]) cuts them
+/// where they lie in its buffer, and only the fields read are unescaped;
+/// at the first record it may cut otherwise than csv-core
+/// ([`splits_alike`]), or one too long to tell, csv-core reads the file
+/// again from its start, past the records already given, and reads the
+/// rest. Either way the records are csv-core's.
+struct Records<R> {
+    source: Rc<RefCell<Source<R>>>,
+    /// The splitter, while it reads.
+    splitter: Option<simd_csv::ZeroCopyReader<Feed<R>>>,
+    /// csv-core, once it has taken over.
+    core: Option<Core>,
+    delimiter: u8,
+    chunk: usize,
+    /// The longest record, in bytes of the file: the splitter's record
+    /// (quoted line breaks included, its terminator not); csv-core's counts
+    /// its leading blank lines and terminator too, so a few bytes more.
+    limit: u64,
+    /// Records given so far.
+    count: u64,
+    /// Where the last record (or the one being parsed) starts: its byte
+    /// offset, and its line if [`Lines`] cannot tell (csv-core's count,
+    /// one short after a CRLF terminator; the record's number while the
+    /// splitter reads).
+    start: u64,
+    start_line: u64,
+    /// Bytes of the file read, at its end.
+    consumed: u64,
+}
+
+/// One record of [`Records`]: where it starts (as [`Records::start`] and
+/// [`Records::start_line`]), and its fields.
+struct Record<'r> {
+    start: u64,
+    line: u64,
+    fields: Fields<'r>,
+}
+
+enum Fields<'r> {
+    /// Fields where they lie in the splitter's buffer, quotes and all.
+    Split(simd_csv::ZeroCopyByteRecord<'r>),
+    /// csv-core's fields, back to back; field `i` ends at `ends[i]`.
+    Core { out: &'r [u8], ends: &'r [usize] },
+}
+
+impl Record<'_> {
     fn len(&self) -> usize {
-        self.fields
+        match &self.fields {
+            Fields::Split(r) => r.len(),
+            Fields::Core { ends, .. } => ends.len(),
+        }
     }
 
-    /// Field `i` of the last record.
-    #[inline]
-    fn field(&self, i: usize) -> &[u8] {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.out[start..self.ends[i]]
+    /// Field `i`, unescaped.
+    #[inline(always)]
+    fn field(&self, i: usize) -> Cow<'_, [u8]> {
+        match &self.fields {
+            Fields::Split(r) => r.unescape(i).expect("a field of the record"),
+            Fields::Core { out, ends } => {
+                let start = if i == 0 { 0 } else { ends[i - 1] };
+                Cow::Borrowed(&out[start..ends[i]])
+            }
+        }
     }
 
-    fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
-        (0..self.fields).map(|i| self.field(i))
+    fn iter(&self) -> impl Iterator<Item = Cow<'_, [u8]>> + '_ {
+        (0..self.len()).map(|i| self.field(i))
+    }
+}
+
+impl<R: Read + Seek> Records<R> {
+    /// Records of `file`, read `chunk` bytes at a time.
+    fn new(file: R, delimiter: u8, limit: usize, chunk: usize) -> Self {
+        let limit = limit as u64;
+        let source = Rc::new(RefCell::new(Source {
+            file,
+            given: 0,
+            record_start: 0,
+            most: limit.saturating_add(chunk as u64),
+            refused: false,
+        }));
+        let splitter = simd_csv::ZeroCopyReaderBuilder::new()
+            .delimiter(delimiter)
+            .buffer_capacity(chunk)
+            .flexible(true)
+            .has_headers(false)
+            .from_reader(Feed(source.clone()));
+        Records {
+            source,
+            splitter: Some(splitter),
+            core: None,
+            delimiter,
+            chunk,
+            limit,
+            count: 0,
+            start: 0,
+            start_line: 1,
+            consumed: 0,
+        }
+    }
+
+    /// Parses the next record; `None` at the end of the file.
+    fn next(&mut self) -> Result<Option<Record<'_>>, RecordsError> {
+        if self.core.is_some() {
+            self.splitter = None;
+        }
+        if let Some(splitter) = &mut self.splitter {
+            self.start = splitter.position();
+            self.start_line = self.count + 1;
+            self.source.borrow_mut().record_start = self.start;
+            match splitter.read_byte_record() {
+                Ok(Some(r)) if splits_alike(r.as_slice(), self.delimiter) => {
+                    if r.as_slice().len() as u64 > self.limit {
+                        return Err(RecordsError::TooLong);
+                    }
+                    self.count += 1;
+                    return Ok(Some(Record {
+                        start: self.start,
+                        line: self.start_line,
+                        fields: Fields::Split(r),
+                    }));
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => {
+                    self.consumed = self.source.borrow().given;
+                    return Ok(None);
+                }
+                Err(_) if self.source.borrow().refused => {}
+                Err(e) => {
+                    return Err(RecordsError::Io(match e.into_kind() {
+                        simd_csv::ErrorKind::Io(e) => e,
+                        kind => std::io::Error::other(format!("{kind:?}")),
+                    }))
+                }
+            }
+            self.core = Some(Core::take_over(
+                &self.source,
+                self.delimiter,
+                self.chunk,
+                self.count,
+            )?);
+        }
+        let core = self
+            .core
+            .as_mut()
+            .expect("csv-core reads when the splitter does not");
+        self.start = core.consumed;
+        self.start_line = core.core.line();
+        if !core.next(&mut self.source.borrow_mut().file, self.limit)? {
+            self.consumed = core.consumed;
+            return Ok(None);
+        }
+        self.count += 1;
+        Ok(Some(Record {
+            start: self.start,
+            line: self.start_line,
+            fields: Fields::Core {
+                out: &core.out,
+                ends: &core.ends[..core.fields],
+            },
+        }))
     }
 }
 
@@ -606,20 +843,22 @@ impl Reader<'_> {
         }
     }
 
-    /// The line of the record being read, for a message.
-    fn line_of<R>(&mut self, rec: &Records<R>) -> u64 {
-        self.lines.record_line(rec.start).unwrap_or(rec.start_line)
+    /// The line of the record at byte `start`, for a message; `fallback`
+    /// when the file cannot be read again to count.
+    fn line_of(&mut self, start: u64, fallback: u64) -> u64 {
+        self.lines.record_line(start).unwrap_or(fallback)
     }
 
     /// Reads CSV records.
-    fn csv(&mut self, file: impl Read, delimiter: u8) -> Result<(), ReadError> {
-        let mut rec = Records::new(file, delimiter, self.opts.max_record_bytes, CHUNK);
+    fn csv(&mut self, file: impl Read + Seek, delimiter: u8) -> Result<(), ReadError> {
+        let mut records = Records::new(file, delimiter, self.opts.max_record_bytes, CHUNK);
         let mut names = Vec::new();
-        if let Err(e) = rec.next() {
-            return Err(self.csv_error(e, &rec));
-        }
-        for (i, h) in rec.iter().enumerate() {
-            let h = std::str::from_utf8(h).map_err(|_| {
+        let header = match records.next() {
+            Ok(header) => header,
+            Err(e) => return Err(self.csv_error(e, &records)),
+        };
+        for (i, h) in header.iter().flat_map(|h| h.iter()).enumerate() {
+            let h = std::str::from_utf8(&h).map_err(|_| {
                 self.error(
                     Some(1),
                     None,
@@ -641,7 +880,7 @@ impl Reader<'_> {
         }
         if names.is_empty() {
             let expected: Vec<&str> = self.specs.iter().map(|s| s.source.as_str()).collect();
-            let what = if rec.consumed == 0 {
+            let what = if records.consumed == 0 {
                 "the file is empty (0 bytes): no header"
             } else {
                 "no header: the file has only blank lines"
@@ -671,18 +910,18 @@ impl Reader<'_> {
         let width = names.len();
         let nulls = Nulls::new(&self.opts.null_tokens);
         loop {
-            match rec.next() {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => return Err(self.csv_error(e, &rec)),
-            }
+            let rec = match records.next() {
+                Ok(Some(rec)) => rec,
+                Ok(None) => break,
+                Err(e) => return Err(self.csv_error(e, &records)),
+            };
             self.read += 1;
             if rec.len() != width {
-                let line = self.line_of(&rec);
+                let line = self.line_of(rec.start, rec.line);
                 // The fields joined again: the text of the row as parsed.
                 let joined = rec
                     .iter()
-                    .map(String::from_utf8_lossy)
+                    .map(|f| String::from_utf8_lossy(&f).into_owned())
                     .collect::<Vec<_>>()
                     .join(&(delimiter as char).to_string());
                 self.reject(
@@ -705,12 +944,12 @@ impl Reader<'_> {
             for (j, &(i, k)) in index.iter().enumerate() {
                 let nullable = self.specs[k].nullable;
                 if let Err((kind, message, text)) =
-                    self.cols[k].push_field(rec.field(i), &nulls, nullable)
+                    self.cols[k].push_field(&rec.field(i), &nulls, nullable)
                 {
                     for &(_, pushed) in &index[..j] {
                         self.cols[pushed].pop();
                     }
-                    let line = self.line_of(&rec);
+                    let line = self.line_of(rec.start, rec.line);
                     let column = self.specs[k].source.clone();
                     self.reject(line, Some(&column), kind, message, &text);
                     break;
@@ -724,7 +963,7 @@ impl Reader<'_> {
     fn csv_error<R>(&mut self, e: RecordsError, rec: &Records<R>) -> ReadError {
         match e {
             RecordsError::TooLong => {
-                let line = self.line_of(rec);
+                let line = self.line_of(rec.start, rec.start_line);
                 ReadError {
                     hint: Some(
                         "a binary file, a file without line breaks or a quote left open makes one huge record"
@@ -2071,6 +2310,14 @@ mod tests {
             e.message,
             "a record longer than 1000 bytes: reading stopped"
         );
+        // Longer than the splitter's buffer may grow: it is refused more
+        // bytes, and csv-core finds the same.
+        let p = d.file(
+            "huge.csv",
+            &format!("id,s\r\n1,a\r\n2,{}", "y".repeat(CHUNK + 5000)),
+        );
+        let e = read_table("t", &p, &specs, &opts).unwrap_err();
+        assert_eq!(e.line, Some(3));
         // A quote left open swallows the rest of the file into one record.
         let rest = "3,b\n".repeat(1000);
         let p = d.file("open.csv", &format!("id,s\n1,a\n2,\"oops\n{rest}"));
@@ -2114,23 +2361,38 @@ mod tests {
         assert_eq!(e.line, None);
     }
 
+    /// The first byte at or after `start` that is not part of a line
+    /// terminator: where [`Lines`] takes a record starting at `start` to
+    /// start. (The splitter gives a record's start after its CRLF
+    /// terminator, csv-core between its CR and LF.)
+    fn first_byte(text: &[u8], start: u64) -> u64 {
+        let skip = text[start as usize..]
+            .iter()
+            .take_while(|&&b| b == b'\r' || b == b'\n')
+            .count();
+        start + skip as u64
+    }
+
+    /// Records as (first byte, fields).
+    type Split = Vec<(u64, Vec<Vec<u8>>)>;
+
     /// Every record of `text` as `Records` splits it, read `chunk` bytes at
-    /// a time: (start byte, start line, fields).
-    fn records(text: &[u8], chunk: usize) -> Vec<(u64, u64, Vec<Vec<u8>>)> {
-        let mut rec = Records::new(text, b',', usize::MAX, chunk);
+    /// a time, (first byte, fields), and whether the splitter read them all
+    /// (csv-core did not take over).
+    fn records(text: &[u8], chunk: usize) -> (Split, bool) {
+        let mut records = Records::new(Cursor::new(text), b',', usize::MAX, chunk);
         let mut out = vec![];
-        while rec.next().map_err(|_| "io").unwrap() {
+        while let Some(rec) = records.next().map_err(|_| "io").unwrap() {
             out.push((
-                rec.start,
-                rec.start_line,
-                rec.iter().map(<[u8]>::to_vec).collect(),
+                first_byte(text, rec.start),
+                rec.iter().map(Cow::into_owned).collect(),
             ));
         }
-        out
+        (out, records.core.is_none())
     }
 
     /// The same records as the csv crate's reader gives them.
-    fn csv_crate_records(text: &[u8]) -> Vec<(u64, u64, Vec<Vec<u8>>)> {
+    fn csv_crate_records(text: &[u8]) -> Split {
         let mut r = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -2140,8 +2402,7 @@ mod tests {
         while r.read_byte_record(&mut rec).unwrap() {
             let pos = rec.position().unwrap();
             out.push((
-                pos.byte(),
-                pos.line(),
+                first_byte(text, pos.byte()),
                 rec.iter().map(<[u8]>::to_vec).collect(),
             ));
         }
@@ -2152,7 +2413,10 @@ mod tests {
         /// Records, their fields and where they start do not depend on
         /// how the file is cut into reads, and agree with the csv crate
         /// (quotes, doubled quotes, line breaks in quotes, CR, CRLF, blank
-        /// lines, a BOM, multi-byte characters).
+        /// lines, a BOM, multi-byte characters), whether the splitter
+        /// reads them or hands over to csv-core (a quote inside an unquoted
+        /// field, text after a closing quote, a quote left open at the
+        /// end, a lone CR ending a line).
         #[test]
         fn records_agree_with_the_csv_crate(
             parts in proptest::collection::vec(
@@ -2166,12 +2430,90 @@ mod tests {
         ) {
             let text = format!("{}{}", if bom { "\u{feff}" } else { "" }, parts.concat());
             let want = csv_crate_records(text.as_bytes());
-            proptest::prop_assert_eq!(&records(text.as_bytes(), CHUNK), &want);
-            // csv-core does not recognise a BOM split between reads.
+            proptest::prop_assert_eq!(&records(text.as_bytes(), CHUNK).0, &want);
+            // Neither recognises a BOM split between reads.
             if !text.starts_with('\u{feff}') || chunk >= 4 {
-                proptest::prop_assert_eq!(&records(text.as_bytes(), chunk), &want);
+                proptest::prop_assert_eq!(&records(text.as_bytes(), chunk).0, &want);
             }
         }
+
+        /// Well-formed CSV — fields unquoted or quoted whole (delimiters,
+        /// doubled quotes, line breaks and CRs inside), LF or CRLF line
+        /// ends, blank lines, the last line end left out or not — is read
+        /// by the splitter alone, as the csv crate reads it.
+        #[test]
+        fn well_formed_records_stay_with_the_splitter(
+            lines in proptest::collection::vec(
+                (
+                    proptest::collection::vec(
+                        proptest::sample::select(vec![
+                            "", "a", "bc", "é", " ", "12", "\"\"", "\"a,b\"", "\"x\"\"y\"",
+                            "\"l\r\nm\"", "\"\n\"", "\"\"\"\"", "\"\r\"",
+                        ]),
+                        1..5,
+                    ),
+                    proptest::sample::select(vec!["\n", "\r\n", "\n\n", "\r\n\r\n", "\n\r\n"]),
+                ),
+                0..8,
+            ),
+            last_end in proptest::bool::ANY,
+            bom in proptest::bool::ANY,
+            chunk in 4usize..12,
+        ) {
+            let mut text = String::from(if bom { "\u{feff}" } else { "" });
+            for (i, (fields, end)) in lines.iter().enumerate() {
+                text.push_str(&fields.join(","));
+                if last_end || i + 1 < lines.len() {
+                    text.push_str(end);
+                }
+            }
+            let want = csv_crate_records(text.as_bytes());
+            for chunk in [chunk, CHUNK] {
+                let (got, split) = records(text.as_bytes(), chunk);
+                proptest::prop_assert_eq!(&got, &want);
+                proptest::prop_assert!(split, "csv-core took over {:?}", text);
+            }
+        }
+    }
+
+    /// What the splitter would cut otherwise is read as csv-core reads it:
+    /// csv-core reads the file again from its start, and reads on.
+    #[test]
+    fn csv_core_takes_over_from_the_splitter() {
+        let d = TempDir::new("takeover");
+        let specs = [spec("id", Type::Int), spec("s", Type::String)];
+        let opts = ReadOptions {
+            max_record_bytes: 1000,
+            ..Default::default()
+        };
+        // A quote inside an unquoted field; the splitter would read the
+        // rest of the file (longer than the limit) as one quoted field.
+        let rest: String = (2..500).map(|i| format!("{i},b\n")).collect();
+        let p = d.file("stray.csv", &format!("id,s\n1,jo\"hn\n{rest}"));
+        let l = read_table("t", &p, &specs, &opts).unwrap();
+        assert_eq!(l.account.read, 499);
+        assert_eq!(
+            strs(&l.table, "s")[..2],
+            [Some("jo\"hn".into()), Some("b".into())]
+        );
+        assert_eq!(ints(&l.table, "id")[498], Some(499));
+        // Text after a closing quote; lines ended by a lone CR.
+        let p = d.file("after.csv", "id,s\n1,\"ab\"c\n2,x\r3,y\r");
+        let l = read_table("t", &p, &specs, &opts).unwrap();
+        assert_eq!(
+            strs(&l.table, "s"),
+            [Some("abc".into()), Some("x".into()), Some("y".into())]
+        );
+        // A bad row after the hand-over is still named by its line.
+        let p = d.file("late.csv", "id,s\n1,a\r2,b\n\n3,\"c\nd\"\nx,e\n");
+        let e = rejected(&p, &specs, &opts);
+        assert_eq!((e.line, e.column.as_deref()), (6, Some("id")));
+        // The records the splitter gave are not given again.
+        let text = b"a,b\n1,2\n3,\"4\"5\n6,7\n";
+        let (got, split) = records(text, CHUNK);
+        assert!(!split);
+        assert_eq!(got, csv_crate_records(text));
+        assert_eq!(got.len(), 4);
     }
 
     /// `push_field` (bytes, fast paths) appends and rejects exactly as the
