@@ -458,14 +458,28 @@ impl Project {
                             // in time order): its rows are the range, its
                             // cells one period's, read in one loop.
                             Selection::Axis(ts, col)
-                                if col.valid.is_none()
-                                    && periods_of.holds_all(&ts[range.clone()], &mut hint) =>
+                                if periods_of.holds_all(
+                                    &ts[range.clone()],
+                                    col.valid.as_deref().map(|v| &v[range.clone()]),
+                                    &mut hint,
+                                ) =>
                             {
                                 let base = hint as u32 * g as u32;
-                                rows.extend(range.start as u32..range.end as u32);
-                                crate::with_codes!(rk, v => cells.extend(
-                                    v[range].iter().map(|&k| base + rank[k as usize])
-                                ));
+                                match col.valid.as_deref() {
+                                    None => {
+                                        rows.extend(range.start as u32..range.end as u32);
+                                        crate::with_codes!(rk, v => cells.extend(
+                                            v[range].iter().map(|&k| base + rank[k as usize])
+                                        ));
+                                    }
+                                    // Rows without a time are in no period.
+                                    Some(valid) => crate::with_codes!(rk, v => {
+                                        for r in range.filter(|&r| valid[r]) {
+                                            rows.push(r as u32);
+                                            cells.push(base + rank[v[r] as usize]);
+                                        }
+                                    }),
+                                }
                             }
                             Selection::Axis(ts, col) => {
                                 for r in range {
@@ -914,12 +928,26 @@ impl<'a> Periods<'a> {
         }
     }
 
-    /// Whether one period holds every time of `ts` (not empty); `hint` is
-    /// tried first and then set to that period, as in [`Periods::find`].
-    fn holds_all(&self, ts: &[i64], hint: &mut usize) -> bool {
-        let (Some(&lo), Some(&hi)) = (ts.iter().min(), ts.iter().max()) else {
-            return false;
+    /// Whether one period holds every time of `ts` that is `valid` (at
+    /// least one; all when `valid` is `None`); `hint` is tried first and
+    /// then set to that period, as in [`Periods::find`].
+    fn holds_all(&self, ts: &[i64], valid: Option<&[bool]>, hint: &mut usize) -> bool {
+        // Without a branch per row: an invalid time widens nothing.
+        let (lo, hi) = match valid {
+            None => ts
+                .iter()
+                .fold((i64::MAX, i64::MIN), |(lo, hi), &t| (lo.min(t), hi.max(t))),
+            Some(v) => ts
+                .iter()
+                .zip(v)
+                .fold((i64::MAX, i64::MIN), |(lo, hi), (&t, &ok)| {
+                    let (l, h) = if ok { (t, t) } else { (i64::MAX, i64::MIN) };
+                    (lo.min(l), hi.max(h))
+                }),
         };
+        if lo > hi {
+            return false;
+        }
         let mut at = *hint;
         let Some(p) = self.find(lo, &mut at) else {
             return false;
@@ -1325,17 +1353,23 @@ mod tests {
         let periods = [(0, 10), (10, 20), (30, 40)];
         let p = Periods::new(&periods);
         let mut hint = 0;
-        assert!(p.holds_all(&[9, 1, 5], &mut hint));
+        assert!(p.holds_all(&[9, 1, 5], None, &mut hint));
         assert_eq!(hint, 0);
         // Across a boundary, past the end, in a gap, or no times at all.
-        assert!(!p.holds_all(&[5, 12], &mut hint));
-        assert!(!p.holds_all(&[39, 40], &mut hint));
-        assert!(!p.holds_all(&[25], &mut hint));
-        assert!(!p.holds_all(&[], &mut hint));
+        assert!(!p.holds_all(&[5, 12], None, &mut hint));
+        assert!(!p.holds_all(&[39, 40], None, &mut hint));
+        assert!(!p.holds_all(&[25], None, &mut hint));
+        assert!(!p.holds_all(&[], None, &mut hint));
         // Found away from the hint, which then follows.
-        assert!(p.holds_all(&[31, 39, 30], &mut hint));
+        assert!(p.holds_all(&[31, 39, 30], None, &mut hint));
         assert_eq!(hint, 2);
-        assert!(p.holds_all(&[10, 19], &mut hint));
+        assert!(p.holds_all(&[10, 19], None, &mut hint));
         assert_eq!(hint, 1);
+        // Only valid times count, and at least one must be.
+        let ok = [true, false, true];
+        assert!(p.holds_all(&[31, 5, 39], Some(&ok), &mut hint));
+        assert_eq!(hint, 2);
+        assert!(!p.holds_all(&[31, 5, 40], Some(&ok), &mut hint));
+        assert!(!p.holds_all(&[31, 5, 39], Some(&[false; 3]), &mut hint));
     }
 }
