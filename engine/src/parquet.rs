@@ -294,6 +294,8 @@ impl Texts {
         mut indices: Option<&mut Vec<u8>>,
     ) -> Result<usize, ParquetError> {
         let mut n = 0;
+        // The previous value of this page and its index.
+        let mut prev: Option<(&[u8], usize)> = None;
         while !buf.is_empty() {
             let value = buf
                 .split_first_chunk::<4>()
@@ -309,14 +311,23 @@ impl Texts {
                 self.push(value);
                 continue;
             };
-            let last = self.len().checked_sub(1);
+            // Equal to the last text: the value before it in this page,
+            // or (for the page's first value) the last text stored.
+            let last = match prev {
+                Some((p, i)) => same_bytes(p, value).then_some(i),
+                None => self
+                    .len()
+                    .checked_sub(1)
+                    .filter(|&last| self.bytes[self.range(last)] == *value),
+            };
             let i = match last {
-                Some(last) if self.bytes[self.range(last)] == *value => last,
-                _ => {
+                Some(i) => i,
+                None => {
                     self.push(value);
                     self.len() - 1
                 }
             };
+            prev = Some((value, i));
             let i = i32::try_from(i).map_err(|_| {
                 ParquetError::General("more than 2^31 texts in one column chunk".into())
             })?;
@@ -328,6 +339,28 @@ impl Texts {
     fn push(&mut self, value: &[u8]) {
         self.bytes.extend_from_slice(value);
         self.ends.push(self.bytes.len());
+    }
+}
+
+/// Whether `a` and `b` hold the same bytes: for values of at most 16 bytes
+/// (ids, dimension values) by a few overlapping loads, not a call to
+/// `memcmp`.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let half = |x: &[u8], i: usize| u32::from_le_bytes(x[i..i + 4].try_into().expect("four bytes"));
+    let word =
+        |x: &[u8], i: usize| u64::from_le_bytes(x[i..i + 8].try_into().expect("eight bytes"));
+    match n {
+        0 => true,
+        // First, middle and last byte: every byte of up to three.
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=8 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        9..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
     }
 }
 
@@ -914,12 +947,19 @@ impl Validity {
     /// Appends the kept rows (all when `keep` is `None`) of a row group's
     /// validity `group`; `total` is the file's row count.
     fn append(&mut self, group: &[bool], keep: Option<&[bool]>, total: usize) {
-        let kept = |i: usize| keep.is_none_or(|k| k[i]);
+        // Without rejects (the usual row group) both the test and the copy
+        // are whole-slice operations, which are vectorized; row by row
+        // through `kept` they cost a branch each.
+        let all_valid = |g: &[bool]| g.iter().fold(true, |all, &v| all & v);
         let n = match keep {
             None => group.len(),
             Some(k) => k.iter().filter(|k| **k).count(),
         };
-        if self.rows.is_none() && group.iter().enumerate().all(|(i, v)| *v || !kept(i)) {
+        let valid_where_kept = match keep {
+            None => all_valid(group),
+            Some(k) => group.iter().zip(k).all(|(&v, &k)| v || !k),
+        };
+        if self.rows.is_none() && valid_where_kept {
             self.len += n;
             return;
         }
@@ -928,13 +968,10 @@ impl Validity {
             rows.resize(self.len, true);
             rows
         });
-        rows.extend(
-            group
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| kept(*i))
-                .map(|(_, v)| *v),
-        );
+        match keep {
+            None => rows.extend_from_slice(group),
+            Some(k) => rows.extend(group.iter().zip(k).filter(|(_, &k)| k).map(|(&v, _)| v)),
+        }
         self.len += n;
     }
 }
@@ -1036,10 +1073,12 @@ impl Convert<'_, '_> {
         valid: &mut Vec<bool>,
         mut f: impl FnMut(&mut Self, &'v T) -> Result<Option<U>, Bad>,
     ) -> Result<(), ReadError> {
-        out.reserve(rows);
         let start = valid.len();
         valid.resize(start + rows, true);
         let valid = &mut valid[start..];
+        // The values are counted against the levels first, so that the
+        // rows are converted by one `extend` (which writes without a
+        // capacity check per row).
         match defs {
             // A required column: a value per row.
             None => {
@@ -1049,46 +1088,45 @@ impl Convert<'_, '_> {
                 if vals.len() > rows {
                     return Err(self.corrupt("more values than non-null levels"));
                 }
-                for (row, x) in vals.iter().enumerate() {
-                    out.push(match f(self, x) {
+                out.extend(vals.iter().enumerate().map(|(row, x)| match f(self, x) {
+                    Ok(Some(v)) => v,
+                    r => {
+                        self.invalid(row, r.err());
+                        valid[row] = false;
+                        zero
+                    }
+                }));
+            }
+            Some(defs) => {
+                let defs = &defs[..rows];
+                let max = self.plan.optional as i16;
+                let present = defs.iter().filter(|&&d| d == max).count();
+                if vals.len() < present {
+                    return Err(self.corrupt("fewer values than non-null levels"));
+                }
+                if vals.len() > present {
+                    return Err(self.corrupt("more values than non-null levels"));
+                }
+                let nullable = self.plan.spec.nullable;
+                let mut it = vals.iter();
+                out.extend(defs.iter().enumerate().map(|(row, &d)| {
+                    if d != max {
+                        if !nullable {
+                            self.null(row);
+                        }
+                        valid[row] = false;
+                        return zero;
+                    }
+                    let x = it.next().expect("a value per non-null level (counted)");
+                    match f(self, x) {
                         Ok(Some(v)) => v,
                         r => {
                             self.invalid(row, r.err());
                             valid[row] = false;
                             zero
                         }
-                    });
-                }
-            }
-            Some(defs) => {
-                let mut it = vals.iter();
-                let max = self.plan.optional as i16;
-                let nullable = self.plan.spec.nullable;
-                for (row, &d) in defs[..rows].iter().enumerate() {
-                    let v = if d == max {
-                        let Some(x) = it.next() else {
-                            return Err(self.corrupt("fewer values than non-null levels"));
-                        };
-                        match f(self, x) {
-                            Ok(Some(v)) => v,
-                            r => {
-                                self.invalid(row, r.err());
-                                valid[row] = false;
-                                zero
-                            }
-                        }
-                    } else {
-                        if !nullable {
-                            self.null(row);
-                        }
-                        valid[row] = false;
-                        zero
-                    };
-                    out.push(v);
-                }
-                if it.next().is_some() {
-                    return Err(self.corrupt("more values than non-null levels"));
-                }
+                    }
+                }));
             }
         }
         Ok(())
@@ -1595,6 +1633,23 @@ mod tests {
         // A length or a value cut short is an error, not a panic.
         for cut in [&plain(&[b"abc"])[..5], &[1, 0, 0]] {
             assert!(t.push_plain(cut, Some(&mut Vec::new())).is_err());
+        }
+    }
+
+    /// Comparing by overlapping loads agrees with comparing slices, for
+    /// every length up to past 16 bytes and a difference at any byte.
+    #[test]
+    fn same_bytes_is_slice_equality() {
+        let a: Vec<u8> = (1..=20).collect();
+        for n in 0..=20 {
+            let x = &a[..n];
+            assert!(same_bytes(x, x), "{n}");
+            assert!(!same_bytes(x, &a[..n.saturating_sub(1)]) || n == 0);
+            for i in 0..n {
+                let mut y = x.to_vec();
+                y[i] ^= 0x80;
+                assert_eq!(same_bytes(x, &y), x == &y[..], "{n} bytes, byte {i}");
+            }
         }
     }
 
