@@ -962,11 +962,7 @@ impl WindowRows {
     /// The neighbour of row `r`.
     fn of(&self, r: u32) -> u32 {
         match self {
-            WindowRows::Beside { prev, beside } => match (beside[r as usize], prev) {
-                (false, _) => NO_ROW,
-                (true, true) => r - 1,
-                (true, false) => r + 1,
-            },
+            WindowRows::Beside { prev, beside } => crate::fast::row_beside(*prev, beside, r),
             WindowRows::Rows(source) => source[r as usize],
         }
     }

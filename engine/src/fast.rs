@@ -533,6 +533,16 @@ macro_rules! each_at {
     };
 }
 
+/// The row beside row `r` — before it (`prev`) or after it — where
+/// `beside[r]` holds; `u32::MAX` where it does not.
+pub(crate) fn row_beside(prev: bool, beside: &[bool], r: u32) -> u32 {
+    match (beside[r as usize], prev) {
+        (false, _) => u32::MAX,
+        (true, true) => r - 1,
+        (true, false) => r + 1,
+    }
+}
+
 impl<'r> At<'r> {
     /// The rows `rows` themselves.
     pub fn rows(rows: &'r [u32]) -> At<'r> {
@@ -613,16 +623,8 @@ impl<'r> At<'r> {
                 };
             }
         }
-        let none = u32::MAX;
-        let idx = rows
-            .iter()
-            .map(|&r| match (beside[r as usize], prev) {
-                (false, _) => none,
-                (true, true) => r - 1,
-                (true, false) => r + 1,
-            })
-            .collect();
-        At::optional(idx, none)
+        let idx = rows.iter().map(|&r| row_beside(prev, beside, r)).collect();
+        At::optional(idx, u32::MAX)
     }
 
     pub fn len(&self) -> usize {
@@ -899,6 +901,33 @@ mod tests {
         ]
     }
 
+    /// Reading a column of each type, with nulls and without, at `at`
+    /// equals gathering it at `idx` (`u32::MAX`: no row).
+    fn reads_equal_gathers(
+        at: &At<'_>,
+        seeds: &[Option<i8>],
+        idx: &[u32],
+    ) -> Result<(), TestCaseError> {
+        use crate::kernels::gather_opt;
+        let show = |c: &Column| {
+            (0..c.len())
+                .map(|i| format!("{:?}", get(c, i)))
+                .collect::<Vec<_>>()
+        };
+        for ty in types() {
+            let mut c = column(&ty, seeds, 0, 0);
+            prop_assert_eq!(show(&read(&c, at)), show(&gather_opt(&c, idx)), "{}", ty);
+            c.valid = None;
+            prop_assert_eq!(
+                show(&read(&c, at)),
+                show(&gather_opt(&c, idx)),
+                "{} valid",
+                ty
+            );
+        }
+        Ok(())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
         /// `coalesce`, `least` and `greatest` picked over typed vectors
@@ -1018,13 +1047,8 @@ mod tests {
             }
             let idx: Vec<u32> = rows.iter().map(|&r| source[r as usize]).collect();
             let at = At::neighbours(&source, &rows, u32::MAX);
+            reads_equal_gathers(&at, &seeds, &idx)?;
             let show = |c: &Column| (0..c.len()).map(|i| format!("{:?}", get(c, i))).collect::<Vec<_>>();
-            for ty in types() {
-                let mut c = column(&ty, &seeds, 0, 0);
-                prop_assert_eq!(show(&read(&c, &at)), show(&gather_opt(&c, &idx)), "{}", ty);
-                c.valid = None;
-                prop_assert_eq!(show(&read(&c, &at)), show(&gather_opt(&c, &idx)), "{} valid", ty);
-            }
             let (a, b) = (column(&Type::Timestamp, &seeds, 0, 0), column(&Type::Timestamp, &seeds, 1, 0));
             let fast = sub_timestamps(&a, &At::rows(&rows), &b, &at).expect("no overflow");
             let want = crate::kernels::binary(
@@ -1046,7 +1070,6 @@ mod tests {
             scattered in any::<bool>(),
             prev in any::<bool>(),
         ) {
-            use crate::kernels::gather_opt;
             let n = seeds.len();
             // No row before the first, or after the last.
             let beside: Vec<bool> = (0..n)
@@ -1057,6 +1080,7 @@ mod tests {
             if scattered {
                 rows.reverse();
             }
+            // Restated from the definition, not through `row_beside`.
             let idx: Vec<u32> = rows
                 .iter()
                 .map(|&r| match (beside[r as usize], prev) {
@@ -1065,14 +1089,7 @@ mod tests {
                     (true, false) => r + 1,
                 })
                 .collect();
-            let at = At::beside(prev, &beside, &rows);
-            let show = |c: &Column| (0..c.len()).map(|i| format!("{:?}", get(c, i))).collect::<Vec<_>>();
-            for ty in types() {
-                let mut c = column(&ty, &seeds, 0, 0);
-                prop_assert_eq!(show(&read(&c, &at)), show(&gather_opt(&c, &idx)), "{}", ty);
-                c.valid = None;
-                prop_assert_eq!(show(&read(&c, &at)), show(&gather_opt(&c, &idx)), "{} valid", ty);
-            }
+            reads_equal_gathers(&At::beside(prev, &beside, &rows), &seeds, &idx)?;
         }
 
         #[test]
