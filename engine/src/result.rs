@@ -324,19 +324,12 @@ impl ResultTable {
 
 /// CSV fields escaped once each, by a key naming what they escape.
 #[derive(Default)]
-struct Escaped {
-    texts: Vec<String>,
-    index: foldhash::HashMap<(u8, usize), usize>,
-}
+struct Escaped(foldhash::HashMap<(u8, usize), String>);
 
 impl Escaped {
     /// The text under `key`, made by `make` the first time.
     fn text(&mut self, key: (u8, usize), make: impl FnOnce() -> String) -> &str {
-        let i = *self.index.entry(key).or_insert_with(|| {
-            self.texts.push(make());
-            self.texts.len() - 1
-        });
-        &self.texts[i]
+        self.0.entry(key).or_insert_with(make)
     }
 }
 
