@@ -11,17 +11,16 @@ use kpi_dsl::ir::{self, Axis, ExprKind as K};
 use kpi_dsl::{codes, Better, CheckedMetric, Diagnostic, Type};
 
 use crate::agg::Accumulator;
-use crate::column::{Code, Codes, Column, Data, Table, MICROS};
+use crate::column::{Column, Data, Table, MICROS};
 use crate::exec::{
     agg_output, id, par_fold, par_map, shared_slots, uses_period, Exec, Frame, Shared,
 };
-use crate::groups::GroupKeys;
+use crate::groups::{GroupKeys, RowGroups};
 use crate::kernels::{get, V};
 use crate::period::PeriodKind;
 use crate::project::{resolve_path, Project};
 use crate::read::{describe_rejects, read_table, Accounting, ColumnSpec, ReadOptions};
 use crate::result::{Number, ResultRow, ResultTable, Status};
-use crate::with_codes;
 use crate::Error;
 
 /// Time dimensions every table with a time column has.
@@ -312,13 +311,16 @@ impl Project {
             keys.add_table(self, &exec, &p.table, &q.by)
                 .map_err(data_err)?;
         }
-        // Each table's group codes (a byte or two a row), and the groups
-        // they hold.
-        let (mut row_keys, table_groups): (HashMap<String, Codes>, HashMap<String, Vec<u32>>) =
-            keys.take_tables()
-                .into_iter()
-                .map(|(t, k)| ((t.clone(), k.codes), (t, k.groups)))
-                .unzip();
+        // Each table's group codes (a byte or two a row, or its dimension's
+        // own codes), and the groups they hold.
+        let (mut row_keys, table_groups): (
+            HashMap<String, RowGroups<'_>>,
+            HashMap<String, Vec<u32>>,
+        ) = keys
+            .take_tables()
+            .into_iter()
+            .map(|(t, k)| ((t.clone(), k.codes), (t, k.groups)))
+            .unzip();
         // The rows each pass reads, first to find the groups that occur. A
         // period axis is read in place: each row's period is found when its
         // batch is read (no period per row is held: 150 MB for 37.6M
@@ -382,7 +384,15 @@ impl Project {
         // Aggregates: the fused pass.
         let mut agg_values: HashMap<usize, Column> = HashMap::new();
         for (i, (p, sel)) in passes.iter().zip(&selections).enumerate() {
-            let rk = &row_keys[&p.table];
+            let rk = row_keys[&p.table].parts();
+            // The rank of the group of each code of `rk`.
+            let code_rank: std::borrow::Cow<'_, [u32]> = match rk.of {
+                None => std::borrow::Cow::Borrowed(&rank),
+                Some(of) => of
+                    .iter()
+                    .map(|&k| rank.get(k as usize).copied().unwrap_or(u32::MAX))
+                    .collect(),
+            };
             // Built-in aggregates keep mergeable state per cell; a plugin's
             // aggregate is called once per period with every group's rows.
             let mut accs: Vec<Option<Accumulator>> = p
@@ -413,7 +423,7 @@ impl Project {
                 .collect();
             let empty: Vec<Option<Accumulator>> = accs.clone();
             let plan = MemoPlan::new(&p.aggs);
-            let cell = |pi: u32, r: u32| pi * g as u32 + rank[rk.get(r as usize) as usize];
+            let cell = |pi: u32, r: u32| pi * g as u32 + code_rank[rk.code(r as usize) as usize];
             if whole.iter().any(|&w| w) {
                 // Fixed chunks, whatever the number of threads, merged in
                 // chunk order: the same sums in the same order on 1 thread
@@ -468,17 +478,17 @@ impl Project {
                                 match col.valid.as_deref() {
                                     None => {
                                         rows.extend(range.start as u32..range.end as u32);
-                                        crate::with_codes!(rk, v => cells.extend(
-                                            v[range].iter().map(|&k| base + rank[k as usize])
-                                        ));
+                                        rk.extend(range, &mut cells, |k| {
+                                            base + code_rank[k as usize]
+                                        });
                                     }
                                     // Rows without a time are in no period.
-                                    Some(valid) => crate::with_codes!(rk, v => {
+                                    Some(valid) => {
                                         for r in range.filter(|&r| valid[r]) {
                                             rows.push(r as u32);
-                                            cells.push(base + rank[v[r] as usize]);
+                                            cells.push(base + code_rank[rk.code(r) as usize]);
                                         }
-                                    }),
+                                    }
                                 }
                             }
                             Selection::Axis(ts, col) => {
@@ -567,7 +577,7 @@ impl Project {
                             let call = a.plugin.as_ref().expect("a plugin aggregate");
                             let (values, groups) = exec
                                 .plugin_batch(a, call, &frame, rows, |r| {
-                                    Some(rank[rk.get(r as usize) as usize])
+                                    Some(code_rank[rk.code(r as usize) as usize])
                                 })
                                 .map_err(data_err)?;
                             let f = exec.plugin(&call.name).map_err(data_err)?;
@@ -981,7 +991,7 @@ impl<'a> Periods<'a> {
 /// first few thousand rows of a table, or in an earlier table).
 fn mark_seen(
     sel: &Selection<'_>,
-    rk: &Codes,
+    rk: &RowGroups<'_>,
     groups: &[u32],
     periods: &Periods<'_>,
     seen: &mut [bool],
@@ -990,8 +1000,10 @@ fn mark_seen(
     if left == 0 {
         return;
     }
-    // Whether every group is seen after this row's.
-    let mut see = |g: u32| {
+    let rk = rk.parts();
+    // Whether every group is seen after this row's (of code `c`).
+    let mut see = |c: u32| {
+        let g = rk.group(c);
         let s = &mut seen[g as usize];
         if !*s {
             *s = true;
@@ -1000,20 +1012,20 @@ fn mark_seen(
         left == 0
     };
     match sel {
-        Selection::Axis(ts, col) => with_codes!(rk, v => {
-            for (r, (&t, c)) in ts.iter().zip(v).enumerate() {
-                if periods.covers(t) && col.is_valid(r) && see(c.wide()) {
+        Selection::Axis(ts, col) => {
+            for (r, &t) in ts.iter().enumerate() {
+                if periods.covers(t) && col.is_valid(r) && see(rk.code(r)) {
                     break;
                 }
             }
-        }),
-        Selection::Lists(lists) => with_codes!(rk, v => {
+        }
+        Selection::Lists(lists) => {
             for &r in lists.iter().flatten() {
-                if see(v[r as usize].wide()) {
+                if see(rk.code(r as usize)) {
                     break;
                 }
             }
-        }),
+        }
     }
 }
 
