@@ -386,12 +386,16 @@ impl Project {
         for (i, (p, sel)) in passes.iter().zip(&selections).enumerate() {
             let rk = row_keys[&p.table].parts();
             // The rank of the group of each code of `rk`.
-            let code_rank: std::borrow::Cow<'_, [u32]> = match rk.of {
-                None => std::borrow::Cow::Borrowed(&rank),
-                Some(of) => of
-                    .iter()
-                    .map(|&k| rank.get(k as usize).copied().unwrap_or(u32::MAX))
-                    .collect(),
+            let ranks_of: Vec<u32>;
+            let code_rank: &[u32] = match rk.of {
+                None => &rank,
+                Some(of) => {
+                    ranks_of = of
+                        .iter()
+                        .map(|&k| rank.get(k as usize).copied().unwrap_or(u32::MAX))
+                        .collect();
+                    &ranks_of
+                }
             };
             // Built-in aggregates keep mergeable state per cell; a plugin's
             // aggregate is called once per period with every group's rows.
@@ -1001,10 +1005,9 @@ fn mark_seen(
         return;
     }
     let rk = rk.parts();
-    // Whether every group is seen after this row's (of code `c`).
+    // Whether every group is seen after that of code `c`.
     let mut see = |c: u32| {
-        let g = rk.group(c);
-        let s = &mut seen[g as usize];
+        let s = &mut seen[rk.group(c) as usize];
         if !*s {
             *s = true;
             left -= 1;
@@ -1012,17 +1015,41 @@ fn mark_seen(
         left == 0
     };
     match sel {
+        // A block of rows at a time, each row's code marked without a
+        // branch (an agent first met late in a table makes the whole table
+        // read); then the codes met, until every group is seen.
         Selection::Axis(ts, col) => {
-            for (r, &t) in ts.iter().enumerate() {
-                if periods.covers(t) && col.is_valid(r) && see(rk.code(r)) {
-                    break;
+            let codes = rk
+                .of
+                .map_or(groups.iter().max().map_or(0, |&g| g + 1), |of| {
+                    of.len() as u32
+                });
+            let mut met = vec![false; codes as usize];
+            let mut block = Vec::with_capacity(BATCH);
+            for start in (0..ts.len()).step_by(BATCH) {
+                let range = start..(start + BATCH).min(ts.len());
+                block.clear();
+                rk.extend(range.clone(), &mut block, |c| c);
+                let covered = ts[range.clone()].iter().map(|&t| periods.covers(t));
+                match col.valid.as_deref() {
+                    None => covered
+                        .zip(&block)
+                        .for_each(|(ok, &c)| met[c as usize] |= ok),
+                    Some(valid) => covered
+                        .zip(&valid[range])
+                        .zip(&block)
+                        .for_each(|((ok, &v), &c)| met[c as usize] |= ok & v),
+                }
+                let all_seen = (0..codes).any(|c| std::mem::take(&mut met[c as usize]) && see(c));
+                if all_seen {
+                    return;
                 }
             }
         }
         Selection::Lists(lists) => {
             for &r in lists.iter().flatten() {
                 if see(rk.code(r as usize)) {
-                    break;
+                    return;
                 }
             }
         }
