@@ -420,12 +420,32 @@ impl Accumulator {
                 _ => return,
             },
         };
+        // Whether every row is in a cell (none is `u32::MAX`, a row of no
+        // parent of a row aggregate): the loops below then test only
+        // whether a row counts.
+        let all_in = !cells.contains(&u32::MAX);
         // A count of the rows where a filter holds (the commonest
         // aggregate): the filter is read as the rows are counted.
         if let (None, Slots::Count(c), Some((m, mv))) = (values, &mut self.slots, mask) {
-            for (k, (&cell, &take)) in cells.iter().zip(m).enumerate() {
-                if cell != u32::MAX {
-                    c[cell as usize] += (take && mv.is_none_or(|v| v[k])) as i64;
+            match mv {
+                // Every row in a cell (a pass's rows always are): no test
+                // per row, the filter added.
+                None if all_in => {
+                    for (&cell, &take) in cells.iter().zip(m) {
+                        c[cell as usize] += take as i64;
+                    }
+                }
+                Some(mv) if all_in => {
+                    for ((&cell, &take), &ok) in cells.iter().zip(m).zip(mv) {
+                        c[cell as usize] += (take & ok) as i64;
+                    }
+                }
+                _ => {
+                    for (k, (&cell, &take)) in cells.iter().zip(m).enumerate() {
+                        if cell != u32::MAX {
+                            c[cell as usize] += (take && mv.is_none_or(|v| v[k])) as i64;
+                        }
+                    }
                 }
             }
             return;
@@ -451,9 +471,23 @@ impl Accumulator {
         macro_rules! each {
             (|$cell:ident, $k:ident| $body:expr) => {
                 match &keep {
+                    None if all_in => {
+                        for ($k, &$cell) in cells.iter().enumerate() {
+                            let $cell = $cell as usize;
+                            $body;
+                        }
+                    }
                     None => {
                         for ($k, &$cell) in cells.iter().enumerate() {
                             if $cell != u32::MAX {
+                                let $cell = $cell as usize;
+                                $body;
+                            }
+                        }
+                    }
+                    Some(keep) if all_in => {
+                        for ($k, (&$cell, &take)) in cells.iter().zip(keep.iter()).enumerate() {
+                            if take {
                                 let $cell = $cell as usize;
                                 $body;
                             }
@@ -762,6 +796,62 @@ mod tests {
         a.merge(&b);
         // (1 + 2 + 6) / 3 = 3; cell 1 saw no rows: null.
         assert_eq!(floats(&a.evaluate().unwrap()), vec![Some(3.0), None]);
+    }
+
+    /// Batch updates agree with hand counts whether or not some rows are in
+    /// no cell (`u32::MAX`), with and without a filter that can be null.
+    #[test]
+    fn batch_updates_skip_rows_in_no_cell() {
+        let flags = |v: &[Option<bool>]| {
+            Column::new(
+                Data::Bool(v.iter().map(|x| x.unwrap_or(false)).collect()),
+                v.iter()
+                    .any(Option::is_none)
+                    .then(|| v.iter().map(Option::is_some).collect()),
+            )
+        };
+        let values = col(&[Some(1.0), Some(2.0), None, Some(4.0), Some(8.0)]);
+        let sure = flags(&[Some(true), Some(false), Some(true), Some(true), Some(true)]);
+        let unsure = flags(&[Some(true), None, Some(true), Some(true), None]);
+        let everywhere = [0, 1, 0, 1, 1];
+        let somewhere = [0, u32::MAX, 0, 1, u32::MAX];
+        let run = |func, values: Option<&Column>, filter: Option<&Column>, cells: &[u32]| {
+            let ty = values.map(|_| Type::Float);
+            let out = if func == AggFunc::Count {
+                Type::Int
+            } else {
+                Type::Float
+            };
+            let mut a = Accumulator::new(func, ty, out, None, 2);
+            a.update_batch(cells, values, filter);
+            floats(&a.evaluate().unwrap())
+        };
+        use AggFunc::{Avg, Count};
+        let c = |a: f64, b: f64| vec![Some(a), Some(b)];
+        // Counts where the filter holds (and is not null).
+        assert_eq!(run(Count, None, Some(&sure), &everywhere), c(2.0, 2.0));
+        assert_eq!(run(Count, None, Some(&sure), &somewhere), c(2.0, 1.0));
+        assert_eq!(run(Count, None, Some(&unsure), &everywhere), c(2.0, 1.0));
+        assert_eq!(run(Count, None, Some(&unsure), &somewhere), c(2.0, 1.0));
+        assert_eq!(run(Count, None, None, &somewhere), c(2.0, 1.0));
+        // Means of the non-null values where the filter holds.
+        assert_eq!(
+            run(Avg, Some(&values), None, &everywhere),
+            c(1.0, 14.0 / 3.0)
+        );
+        assert_eq!(run(Avg, Some(&values), None, &somewhere), c(1.0, 4.0));
+        assert_eq!(
+            run(Avg, Some(&values), Some(&sure), &everywhere),
+            c(1.0, 6.0)
+        );
+        assert_eq!(
+            run(Avg, Some(&values), Some(&unsure), &everywhere),
+            c(1.0, 4.0)
+        );
+        assert_eq!(
+            run(Avg, Some(&values), Some(&sure), &somewhere),
+            c(1.0, 4.0)
+        );
     }
 
     #[test]

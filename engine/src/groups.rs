@@ -109,6 +109,23 @@ impl GroupParts<'_> {
         self.of.map_or(c, |of| of[c as usize])
     }
 
+    /// Adds `f(c)` of the code `c` ([`GroupParts::code`]) of each row of
+    /// `rows` to the value beside it in `out`.
+    #[inline]
+    pub fn add_each(&self, rows: &[u32], out: &mut [u32], f: impl Fn(u32) -> u32) {
+        let null = self.null;
+        let each = rows.iter().zip(out);
+        match self.valid {
+            None => with_codes!(self.codes, v => each.for_each(|(&r, o)| {
+                *o += f(v[r as usize].wide())
+            })),
+            Some(valid) => with_codes!(self.codes, v => each.for_each(|(&r, o)| {
+                let r = r as usize;
+                *o += f(if valid[r] { v[r].wide() } else { null })
+            })),
+        }
+    }
+
     /// `f(c)` of each code `c` ([`GroupParts::code`]) of rows `range`,
     /// pushed onto `out`.
     #[inline]

@@ -495,6 +495,8 @@ impl Project {
                                     }
                                 }
                             }
+                            // Each row's period first, then its group's
+                            // rank added in a loop per code width.
                             Selection::Axis(ts, col) => {
                                 for r in range {
                                     if !col.is_valid(r) {
@@ -502,15 +504,17 @@ impl Project {
                                     }
                                     if let Some(pi) = periods_of.find(ts[r], &mut hint) {
                                         rows.push(r as u32);
-                                        cells.push(cell(pi, r as u32));
+                                        cells.push(pi * g as u32);
                                     }
                                 }
+                                rk.add_each(&rows, &mut cells, |k| code_rank[k as usize]);
                             }
                             Selection::Lists(_) => {
                                 for &(pi, r) in &pairs[range] {
                                     rows.push(r);
-                                    cells.push(cell(pi, r));
+                                    cells.push(pi * g as u32);
                                 }
+                                rk.add_each(&rows, &mut cells, |k| code_rank[k as usize]);
                             }
                         }
                         // A unit without rows is still evaluated once, so
