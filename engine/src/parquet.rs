@@ -1444,6 +1444,11 @@ struct LocalCache {
     /// Local hour `h` → its offset in µs (local − UTC), or [`TRANSITION`],
     /// in slot `h mod HOURS` (two years of hours before one is evicted).
     hours: Vec<(i64, i64)>,
+    /// The first microsecond of the last hour found with one offset, that
+    /// offset, and the hour's length (0 before there is one): a column in
+    /// time order stays in an hour for many rows, each then converted with
+    /// a comparison and a subtraction.
+    last: (i64, i64, u64),
 }
 
 const HOUR_US: i64 = 3600 * MICROS;
@@ -1461,10 +1466,20 @@ impl LocalCache {
             tz,
             // No hour is i64::MIN (µs / HOUR_US is far from it).
             hours: vec![(i64::MIN, TRANSITION); HOURS],
+            last: (0, 0, 0),
         }
     }
 
+    #[inline]
     fn resolve(&mut self, local_us: i64) -> Option<i64> {
+        let (start, off, len) = self.last;
+        if (local_us.wrapping_sub(start) as u64) < len {
+            return local_us.checked_sub(off);
+        }
+        self.resolve_hour(local_us)
+    }
+
+    fn resolve_hour(&mut self, local_us: i64) -> Option<i64> {
         let h = local_us.div_euclid(HOUR_US);
         let slot = self.hours[h as usize & (HOURS - 1)];
         let off = if slot.0 == h {
@@ -1476,7 +1491,11 @@ impl LocalCache {
         };
         match off {
             TRANSITION => resolve_local(naive(local_us)?, self.tz),
-            off => local_us.checked_sub(off),
+            off => {
+                // `offset` found h * HOUR_US in range.
+                self.last = (h * HOUR_US, off, HOUR_US as u64);
+                local_us.checked_sub(off)
+            }
         }
     }
 
