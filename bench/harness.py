@@ -162,7 +162,20 @@ def timed(cmd, cwd=None, env=None, stdout_path=None, wrap=()):
             "stdout": None if stdout_path else p.stdout, "stderr": p.stderr}
 
 
+def warm(path):
+    """Reads every file under `path` once, so that the run that follows
+    finds them in the page cache whatever ran before it: the 10M CSV files
+    are 6 GB, a peer's few GB of memory push part of them out, and the next
+    engine would pay the disk for it (a few seconds from the page cache)."""
+    for root, _, files in os.walk(path):
+        for name in files:
+            with open(os.path.join(root, name), "rb") as fh:
+                while fh.read(1 << 24):
+                    pass
+
+
 def run_kpi(metrics, data, probes, out_csv, threads=1):
+    warm(data)
     cmd = [KPI, "run", *metrics, "--by", "agent", "--period", "month", "--format", "csv",
            "--threads", str(threads)]
     with tempfile.NamedTemporaryFile(suffix=".perf", delete=False) as f:
@@ -179,6 +192,7 @@ def run_kpi(metrics, data, probes, out_csv, threads=1):
 
 
 def run_peer(script, data_dir, project, threads, out_csv, fmt, metrics=(), extra=()):
+    warm(data_dir)
     env = dict(os.environ, POLARS_MAX_THREADS=str(threads))
     cmd = [PY, os.path.join(HERE, script), "--data", data_dir, "--tz", project["tz"],
            "--from", project["from"], "--to", project["to"], "--out", out_csv, "--format", fmt]
