@@ -389,7 +389,8 @@ impl<'a> GroupKeys<'a> {
     /// hold `codes` where `valid` (of the values `v` names, the last null):
     /// the group of each value that occurs, interned in value order. The
     /// codes are read until every value has occurred (usually in the first
-    /// block of rows).
+    /// block of rows; a dimension of more values than a block has rows is
+    /// read whole).
     fn assign_of(
         &mut self,
         codes: &'a Codes,
@@ -409,7 +410,8 @@ impl<'a> GroupKeys<'a> {
                         .zip(&valid[b * BLOCK..])
                         .for_each(|(&x, &ok)| hit[x.wide() as usize] |= ok),
                 }
-                if hit[..v.n - 1].iter().all(|&h| h) {
+                // (Checked only while it costs less than the block.)
+                if v.n <= BLOCK && hit[..v.n - 1].iter().all(|&h| h) {
                     break;
                 }
             }

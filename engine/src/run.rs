@@ -1018,16 +1018,18 @@ fn mark_seen(
         }
         left == 0
     };
+    let codes = rk
+        .of
+        .map_or(groups.iter().max().map_or(0, |&g| g + 1), |of| {
+            of.len() as u32
+        });
     match sel {
         // A block of rows at a time, each row's code marked without a
         // branch (an agent first met late in a table makes the whole table
-        // read); then the codes met, until every group is seen.
-        Selection::Axis(ts, col) => {
-            let codes = rk
-                .of
-                .map_or(groups.iter().max().map_or(0, |&g| g + 1), |of| {
-                    of.len() as u32
-                });
+        // read); then the codes met, until every group is seen. Codes more
+        // than a block's rows (a dimension of millions of values) are
+        // marked row by row instead.
+        Selection::Axis(ts, col) if codes as usize <= BATCH => {
             let mut met = vec![false; codes as usize];
             let mut block = Vec::with_capacity(BATCH);
             for start in (0..ts.len()).step_by(BATCH) {
@@ -1046,6 +1048,13 @@ fn mark_seen(
                 }
                 let all_seen = (0..codes).any(|c| std::mem::take(&mut met[c as usize]) && see(c));
                 if all_seen {
+                    return;
+                }
+            }
+        }
+        Selection::Axis(ts, col) => {
+            for (r, &t) in ts.iter().enumerate() {
+                if periods.covers(t) && col.is_valid(r) && see(rk.code(r)) {
                     return;
                 }
             }
