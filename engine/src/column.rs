@@ -911,6 +911,8 @@ impl StrBuilder {
     }
 
     pub fn finish(mut self) -> StrVec {
+        // The index goes first: what follows may copy.
+        self.index = None;
         self.dict.shrink_to_fit();
         StrVec {
             codes: self.codes.narrowed(self.dict.len()),

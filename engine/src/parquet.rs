@@ -913,6 +913,9 @@ fn read_file(
         read += rows as u64;
     }
 
+    // The row groups' buffers go before the columns are finished (a
+    // string column's may be copied into narrower codes).
+    drop((raws, scratch, defs));
     let accepted = read - rejects.len() as u64;
     let mut columns = IndexMap::with_capacity(specs.len());
     for (p, (values, valid)) in plans.iter().zip(cols) {
