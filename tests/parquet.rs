@@ -633,3 +633,118 @@ fn strings_read_alike_whatever_the_encoding() {
     assert!(rejects.iter().any(|r| r.2 == RejectKind::InvalidUtf8));
     assert!(rejects.iter().any(|r| r.2 == RejectKind::MissingValue));
 }
+
+#[test]
+fn a_key_read_after_its_parent_is_coded_in_the_parents_dictionary() {
+    use kpi_engine::read::ParentKey;
+    const CHILD: &str = "message m {
+        optional binary ticket_id (STRING);
+        optional int32 req;
+    }";
+    let d = Scratch::new("follow");
+    let ids: Vec<String> = (1..=8).map(|i| format!("t{i:02}")).collect();
+    write(
+        &d.0.join("tickets.parquet"),
+        "message t { required binary id (STRING); }",
+        &[Col::Str(ids.iter().map(|s| Some(s.as_str())).collect())],
+        3,
+    );
+    let opts = ReadOptions::default();
+    let tickets = read_table(
+        "tickets",
+        &d.0.join("tickets.parquet"),
+        &[spec("id", Type::String)],
+        &opts,
+    )
+    .unwrap();
+    let Data::Str(key) = &tickets.table.columns["id"].data else {
+        panic!("id is a string column");
+    };
+    let slot = ParentKey::default();
+    slot.set(key.dict.clone()).unwrap();
+    let following = ReadOptions {
+        parent_keys: [("ticket_id".to_string(), slot)].into_iter().collect(),
+        ..ReadOptions::default()
+    };
+    let specs = [
+        spec("ticket_id", Type::String),
+        ColumnSpec {
+            nullable: false,
+            ..spec("req", Type::Int)
+        },
+    ];
+    let child = |name: &str, ids: &[Option<&str>], plain: bool| {
+        let path = d.0.join(name);
+        let mut props = WriterProperties::builder();
+        if plain {
+            props = props.set_dictionary_enabled(false);
+        }
+        // The sixth row is rejected (a null in a required column).
+        let req = (0..ids.len()).map(|i| (i != 5).then_some(1)).collect();
+        write_with(
+            &path,
+            CHILD,
+            &[Col::Str(ids.to_vec()), Col::I32(req)],
+            3,
+            props.build(),
+        );
+        let read = |opts: &ReadOptions| read_table("messages", &path, &specs, opts).unwrap();
+        let (alone, after) = (read(&opts), read(&following));
+        assert_eq!(after.rejects.len(), 1);
+        assert_eq!(
+            strs(&after.table, "ticket_id"),
+            strs(&alone.table, "ticket_id")
+        );
+        let Data::Str(k) = &after.table.columns["ticket_id"].data else {
+            panic!("ticket_id is a string column");
+        };
+        (
+            strs(&after.table, "ticket_id"),
+            Arc::ptr_eq(&k.dict, &key.dict),
+        )
+    };
+    // In the tickets' order, with repeats, gaps and a null: coded in the
+    // tickets' dictionary, in both encodings.
+    let ordered = [
+        Some("t01"),
+        Some("t01"),
+        Some("t02"),
+        None,
+        Some("t04"),
+        Some("t05"),
+        Some("t04"),
+        Some("t07"),
+        Some("t07"),
+    ];
+    let want: Vec<Option<String>> = [0, 1, 2, 3, 4, 6, 7, 8]
+        .iter()
+        .map(|&i| ordered[i].map(String::from))
+        .collect();
+    for plain in [false, true] {
+        assert_eq!(
+            child("ordered.parquet", &ordered, plain),
+            (want.clone(), true)
+        );
+    }
+    // A ticket the tickets lack, and one met again out of order: the
+    // column leaves the tickets' dictionary and keeps every value.
+    let astray = [
+        Some("t01"),
+        Some("t03"),
+        Some("t03"),
+        Some("x99"),
+        Some("t02"),
+        Some("t08"),
+        Some("t03"),
+    ];
+    let want: Vec<Option<String>> = [0, 1, 2, 3, 4, 6]
+        .iter()
+        .map(|&i| astray[i].map(String::from))
+        .collect();
+    for plain in [false, true] {
+        assert_eq!(
+            child("astray.parquet", &astray, plain),
+            (want.clone(), false)
+        );
+    }
+}

@@ -454,55 +454,16 @@ pub fn recode_into(child: &mut StrVec, valid: Option<&[bool]>, parent: &Arc<Dict
 /// that way (the parent is not sorted there, or lacks it) is looked up in
 /// a hash index of the parent, built the first time.
 fn positions_in(child: &Dict, parent: &Dict) -> Vec<u32> {
-    use std::cmp::Ordering::{Equal, Greater, Less};
-    let n = parent.len();
     let mut index: Option<foldhash::HashMap<&[u8], u32>> = None;
     let mut cursor = 0;
     (0..child.len())
         .map(|i| {
             let s = child.bytes_at(i);
-            let key = short_key(s);
-            // How parent string `j` compares with `s`: as two numbers when
-            // both are short.
-            let cmp = |j: usize| {
-                let p = parent.bytes_at(j);
-                match short_key(p) {
-                    k if k != LONG && key != LONG => k.cmp(&key),
-                    _ => p.cmp(s),
-                }
-            };
-            let mut found = None;
-            if cursor < n {
-                match cmp(cursor) {
-                    Equal => found = Some(cursor),
-                    Greater => {}
-                    Less => {
-                        // `lo` sorts before `s`, `hi` (or the end) after it.
-                        let (mut lo, mut hi, mut step) = (cursor, n, 1);
-                        while found.is_none() && lo + step < hi {
-                            match cmp(lo + step) {
-                                Less => {
-                                    lo += step;
-                                    step *= 2;
-                                }
-                                Equal => found = Some(lo + step),
-                                Greater => hi = lo + step,
-                            }
-                        }
-                        while found.is_none() && hi - lo > 1 {
-                            let mid = lo + (hi - lo) / 2;
-                            match cmp(mid) {
-                                Less => lo = mid,
-                                Equal => found = Some(mid),
-                                Greater => hi = mid,
-                            }
-                        }
-                    }
-                }
-            }
-            let found = found.or_else(|| {
+            let found = seek(parent, s, cursor).or_else(|| {
                 let index = index.get_or_insert_with(|| {
-                    (0..n).map(|j| (parent.bytes_at(j), j as u32)).collect()
+                    (0..parent.len())
+                        .map(|j| (parent.bytes_at(j), j as u32))
+                        .collect()
                 });
                 index.get(s).map(|&j| j as usize)
             });
@@ -515,6 +476,118 @@ fn positions_in(child: &Dict, parent: &Dict) -> Vec<u32> {
             }
         })
         .collect()
+}
+
+/// Where `s` is in `parent` from `cursor` on, found as a merge of sorted
+/// runs gallops (see [`positions_in`]); `None` when it is not found that
+/// way — the parent is not sorted there, or lacks it.
+fn seek(parent: &Dict, s: &[u8], cursor: usize) -> Option<usize> {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let n = parent.len();
+    let key = short_key(s);
+    // How parent string `j` compares with `s`: as two numbers when both
+    // are short.
+    let cmp = |j: usize| {
+        let p = parent.bytes_at(j);
+        match short_key(p) {
+            k if k != LONG && key != LONG => k.cmp(&key),
+            _ => p.cmp(s),
+        }
+    };
+    if cursor >= n {
+        return None;
+    }
+    match cmp(cursor) {
+        Equal => Some(cursor),
+        Greater => None,
+        Less => {
+            // `lo` sorts before `s`, `hi` (or the end) after it.
+            let (mut lo, mut hi, mut step) = (cursor, n, 1);
+            while lo + step < hi {
+                match cmp(lo + step) {
+                    Less => {
+                        lo += step;
+                        step *= 2;
+                    }
+                    Equal => return Some(lo + step),
+                    Greater => hi = lo + step,
+                }
+            }
+            while hi - lo > 1 {
+                let mid = lo + (hi - lo) / 2;
+                match cmp(mid) {
+                    Less => lo = mid,
+                    Equal => return Some(mid),
+                    Greater => hi = mid,
+                }
+            }
+            None
+        }
+    }
+}
+
+/// Builds a relation's key column straight in its parent key's dictionary
+/// (`messages.ticket_id` in `tickets.id`'s), while the column's strings
+/// come in the parent's order: a string is the one found last, or is
+/// sought after it ([`seek`]). The column never holds a dictionary of its
+/// own — ten million ticket ids, 130 MB, while the tables are read — and
+/// is then already coded as [`recode_into`] would code it.
+///
+/// A string not found that way hands the column back to a [`StrBuilder`]
+/// ([`unfollow`](Following::unfollow)).
+pub(crate) struct Following {
+    parent: Arc<Dict>,
+    /// Just after the last string found.
+    cursor: usize,
+    /// In the width [`Codes::narrow`] gives for the parent's strings.
+    codes: Codes,
+}
+
+impl Following {
+    /// Follows `parent` from where `b` is, which
+    /// [`can_follow`](StrBuilder::can_follow) it.
+    pub(crate) fn start(b: StrBuilder, parent: &Arc<Dict>) -> Following {
+        debug_assert!(b.can_follow(parent));
+        Following {
+            cursor: b.dict.len(),
+            codes: b.codes.in_width_for(parent.len()),
+            parent: parent.clone(),
+        }
+    }
+
+    /// The code of `s`: the string found last, or the next one found after
+    /// it; `None` when it is not found that way (no row is appended).
+    pub(crate) fn code_of(&mut self, s: &str) -> Option<u32> {
+        let b = s.as_bytes();
+        if let Some(last) = self.cursor.checked_sub(1) {
+            if self.parent.bytes_at(last) == b {
+                return Some(last as u32);
+            }
+        }
+        let at = seek(&self.parent, b, self.cursor)?;
+        self.cursor = at + 1;
+        Some(at as u32)
+    }
+
+    /// Appends rows by their codes, each one [`code_of`](Self::code_of)
+    /// returned, or 0 for a null row (which the parent has).
+    pub(crate) fn extend_codes(&mut self, codes: impl Iterator<Item = u32>) {
+        let max = self.parent.len() as u32 - 1;
+        self.codes.extend_below(max, codes);
+    }
+
+    /// A builder of the column's own dictionary: the parent's strings up to
+    /// the last one found (and at least its first, the code of null rows).
+    pub(crate) fn unfollow(self) -> StrBuilder {
+        StrBuilder::from_prefix(&self.parent, self.cursor.max(1), self.codes)
+    }
+
+    pub(crate) fn finish(self) -> StrVec {
+        StrVec {
+            codes: self.codes,
+            dict: self.parent,
+        }
+    }
 }
 
 /// Builds a [`StrVec`], interning each distinct string once.
@@ -743,6 +816,40 @@ impl StrBuilder {
         let (code, new) = self.look_up(s, key)?;
         self.appended(code, key, new);
         Some(code)
+    }
+
+    /// Whether the strings so far are `parent`'s first ones, in its order,
+    /// and came in that order (there is no index): the column can then be
+    /// coded in `parent` from here on ([`Following`]).
+    pub(crate) fn can_follow(&self, parent: &Dict) -> bool {
+        self.index.is_none() && !parent.is_empty() && self.dict.is_prefix_of(parent)
+    }
+
+    /// A builder of rows `codes` whose dictionary is the first `n` strings
+    /// of `parent` (indexed at once unless they are in order).
+    fn from_prefix(parent: &Dict, n: usize, codes: Codes) -> StrBuilder {
+        let mut b = StrBuilder {
+            codes,
+            ..Default::default()
+        };
+        let mut sorted = true;
+        for i in 0..n {
+            let s = parent.get(i);
+            sorted &= i == 0 || s.as_bytes() > parent.bytes_at(i - 1);
+            b.add(s, short_key(s.as_bytes()));
+        }
+        if sorted {
+            b.top_key = n
+                .checked_sub(1)
+                .map_or(LONG, |last| short_key(parent.bytes_at(last)));
+        } else {
+            b.build_index();
+        }
+        b.last_key = match b.codes.last() {
+            Some(c) => short_key(b.dict.bytes_at(c as usize)),
+            None => UNSET,
+        };
+        b
     }
 
     /// The code of `s`, and whether `s` is new to the dictionary (which
@@ -1370,5 +1477,82 @@ mod tests {
         let v = b.finish();
         assert_eq!(v.codes, [0, 0, 1, 2, 2, 1, 0, 3, 2]);
         assert_eq!(v.dict.iter().collect::<Vec<_>>(), ["t1", "t2", "t3", "t0"]);
+    }
+
+    fn dict_of(strings: &[&str]) -> Arc<Dict> {
+        let mut d = Dict::default();
+        for s in strings {
+            d.push(s);
+        }
+        Arc::new(d)
+    }
+
+    fn strings(v: &StrVec) -> Vec<&str> {
+        (0..v.codes.len()).map(|i| v.get(i)).collect()
+    }
+
+    #[test]
+    fn a_key_follows_its_parents_dictionary_while_in_its_order() {
+        let parent = dict_of(&["a1", "a2", "a3", "a4", "a5"]);
+        let mut b = StrBuilder::default();
+        b.push("a1");
+        b.push("a2");
+        assert!(b.can_follow(&parent));
+        let mut f = Following::start(b, &parent);
+        // The last string again, a gap crossed, a string behind the cursor.
+        assert_eq!(f.code_of("a2"), Some(1));
+        assert_eq!(f.code_of("a4"), Some(3));
+        assert_eq!(f.code_of("a4"), Some(3));
+        assert_eq!(f.code_of("a3"), None);
+        assert_eq!(f.code_of("zz"), None);
+        f.extend_codes([1, 3].into_iter());
+        let mut done = Following::start(StrBuilder::default(), &parent);
+        done.extend_codes([4, 0].into_iter());
+        let v = done.finish();
+        assert!(Arc::ptr_eq(&v.dict, &parent));
+        assert_eq!(strings(&v), ["a5", "a1"]);
+        // Back to a dictionary of its own: the parent's up to a4.
+        let mut b = f.unfollow();
+        b.push("a3");
+        b.push("zz");
+        b.push("a4");
+        let v = b.finish();
+        assert_eq!(strings(&v), ["a1", "a2", "a2", "a4", "a3", "zz", "a4"]);
+        assert_eq!(
+            v.dict.iter().collect::<Vec<_>>(),
+            ["a1", "a2", "a3", "a4", "zz"]
+        );
+
+        // Not started: strings that are not the parent's first, or that
+        // came out of order (the builder has an index).
+        let mut b = StrBuilder::default();
+        b.push("a2");
+        assert!(!b.can_follow(&parent));
+        let mut b = StrBuilder::default();
+        for s in ["a1", "a2", "a3", "a1"] {
+            b.push(s);
+        }
+        assert!(!b.can_follow(&parent));
+        assert!(!StrBuilder::default().can_follow(&dict_of(&[])));
+    }
+
+    #[test]
+    fn a_key_leaving_an_unsorted_parent_indexes_its_strings() {
+        let parent = dict_of(&["b", "a", "c"]);
+        let mut b = StrBuilder::default();
+        b.push("b");
+        assert!(b.can_follow(&parent));
+        let mut f = Following::start(b, &parent);
+        assert_eq!(f.code_of("a"), Some(1));
+        f.extend_codes([1].into_iter());
+        assert_eq!(f.code_of("b"), None);
+        // Its dictionary (b, a) is out of order: strings are looked up.
+        let mut b = f.unfollow();
+        b.push("b");
+        b.push("a");
+        b.push("d");
+        let v = b.finish();
+        assert_eq!(strings(&v), ["b", "a", "b", "a", "d"]);
+        assert_eq!(v.dict.iter().collect::<Vec<_>>(), ["b", "a", "d"]);
     }
 }

@@ -49,9 +49,10 @@ use parquet::file::reader::FileReader;
 use parquet::file::serialized_reader::SerializedFileReader;
 use parquet::schema::types::{ColumnDescPtr, ColumnDescriptor, Type as Schema};
 
-use crate::column::{Column, Data, StrBuilder, MICROS};
+use crate::column::{Column, Data, Dict, Following, StrBuilder, MICROS};
 use crate::read::{
-    clip_text, did_you_mean, ColumnSpec, Loaded, ReadError, ReadOptions, Reject, RejectKind,
+    clip_text, did_you_mean, ColumnSpec, Loaded, ParentKey, ReadError, ReadOptions, Reject,
+    RejectKind,
 };
 use crate::time::{local_date_start, parse_duration, parse_timestamp, resolve_local};
 
@@ -642,6 +643,31 @@ enum Values {
     F64(Vec<f64>),
     Bool(Vec<bool>),
     Str(StrBuilder),
+    /// A relation's key coded in its parent key's dictionary.
+    Follow(Following),
+}
+
+impl Values {
+    /// A string column codes its strings in `parent` from now on, when its
+    /// strings so far are the parent's first ones ([`StrBuilder::can_follow`]).
+    fn follow(&mut self, parent: &Arc<Dict>) {
+        if matches!(self, Values::Str(b) if b.can_follow(parent)) {
+            let Values::Str(b) = std::mem::replace(self, Values::Bool(Vec::new())) else {
+                unreachable!("matched above");
+            };
+            *self = Values::Follow(Following::start(b, parent));
+        }
+    }
+
+    /// A column that follows its parent's dictionary builds its own again.
+    fn unfollow(&mut self) {
+        if let Values::Follow(_) = self {
+            let Values::Follow(f) = std::mem::replace(self, Values::Bool(Vec::new())) else {
+                unreachable!("matched above");
+            };
+            *self = Values::Str(f.unfollow());
+        }
+    }
 }
 
 /// Slots of the address cache of a string chunk (a power of two).
@@ -665,6 +691,8 @@ struct Plan<'a> {
     conv: Conv,
     /// For a string column of BYTE_ARRAY: the column read as text indices.
     indices: Option<ColumnDescPtr>,
+    /// For a relation's key: its parent key's dictionary, once read.
+    parent: Option<&'a ParentKey>,
 }
 
 fn read_file(
@@ -753,6 +781,7 @@ fn read_file(
             optional: d.max_def_level() > 0,
             conv,
             indices,
+            parent: opts.parent_keys.get(&spec.name),
         });
     }
 
@@ -775,6 +804,9 @@ fn read_file(
     let mut rejects = Vec::new();
     let mut read = 0u64;
     let mut cache = LocalCache::new(opts.tz);
+    // Whether a relation's key was offered its parent's dictionary (which
+    // it follows from then on, or never: see `StrBuilder::can_follow`).
+    let mut offered = vec![false; plans.len()];
 
     for g in 0..reader.num_row_groups() {
         let rg = reader
@@ -851,9 +883,14 @@ fn read_file(
                 cache: &mut cache,
             };
             let (values, valid) = &mut cols[k];
+            if let Some(parent) = p.parent.and_then(|slot| slot.get()) {
+                if !std::mem::replace(&mut offered[k], true) {
+                    values.follow(parent);
+                }
+            }
             bases.push(valid.len);
             texts.push(match values {
-                Values::Str(_) => {
+                Values::Str(_) | Values::Follow(_) => {
                     let s = &mut scratch[k];
                     let mut entries = std::mem::take(&mut s.entries);
                     cx.texts(raw, d, rows, &mut entries, s)?;
@@ -891,9 +928,9 @@ fn read_file(
             let (values, valid) = &mut cols[k];
             let keep = keep.as_deref();
             match (values, entries) {
-                (Values::Str(b), Some(entries)) => {
+                (values, Some(entries)) => {
                     let s = &mut scratch[k];
-                    append_texts(b, &entries, s, keep);
+                    append_texts(values, &entries, s, keep);
                     s.entries = recycle(entries);
                 }
                 (values, _) => {
@@ -903,7 +940,9 @@ fn read_file(
                             Values::I64(v) => retain(v, base, keep),
                             Values::F64(v) => retain(v, base, keep),
                             Values::Bool(v) => retain(v, base, keep),
-                            Values::Str(_) => unreachable!("strings have entries"),
+                            Values::Str(_) | Values::Follow(_) => {
+                                unreachable!("strings have entries")
+                            }
                         }
                     }
                 }
@@ -928,6 +967,7 @@ fn read_file(
             (Values::F64(v), _) => Data::Float(v),
             (Values::Bool(v), _) => Data::Bool(v),
             (Values::Str(b), _) => Data::Str(b.finish()),
+            (Values::Follow(f), _) => Data::Str(f.finish()),
         };
         debug_assert_eq!(valid.len as u64, accepted, "{}", p.spec.name);
         columns.insert(p.spec.name.clone(), Column::new(data, valid.rows));
@@ -993,33 +1033,69 @@ fn retain<T: Copy>(v: &mut Vec<T>, base: usize, keep: &[bool]) {
 }
 
 /// Appends the kept rows of a string column's row group (all rows when
-/// `keep` is `None`), interning each entry at its first kept row.
+/// `keep` is `None`), coding each entry at its first kept row: in the
+/// column's own dictionary, or in its parent's while it follows it (and,
+/// when a string is not found there, in a dictionary of its own again).
 fn append_texts(
-    b: &mut StrBuilder,
+    values: &mut Values,
     entries: &[Cow<'_, str>],
     s: &mut Scratch,
     keep: Option<&[bool]>,
 ) {
+    macro_rules! extend {
+        ($b:expr) => {{
+            let codes = &s.codes;
+            match keep {
+                None => $b.extend_codes(s.ids.iter().map(|&e| codes[e as usize])),
+                Some(k) => $b.extend_codes(
+                    s.ids
+                        .iter()
+                        .zip(k)
+                        .filter(|(_, &k)| k)
+                        .map(|(&e, _)| codes[e as usize]),
+                ),
+            }
+        }};
+    }
+    if let Values::Follow(f) = values {
+        // Entry 0 is the null rows', which any code stands for.
+        if code_entries(entries, s, keep, |e, text| match e {
+            0 => Some(0),
+            _ => f.code_of(text),
+        }) {
+            extend!(f);
+            return;
+        }
+        values.unfollow();
+    }
+    let Values::Str(b) = values else {
+        unreachable!("a string column's values");
+    };
+    code_entries(entries, s, keep, |_, text| Some(b.intern(text).0));
+    extend!(b);
+}
+
+/// Each entry's code (`s.codes`) by `code_of`, asked at the entry's first
+/// kept row; false as soon as it gives none.
+fn code_entries(
+    entries: &[Cow<'_, str>],
+    s: &mut Scratch,
+    keep: Option<&[bool]>,
+    mut code_of: impl FnMut(usize, &str) -> Option<u32>,
+) -> bool {
     s.codes.clear();
     s.codes.resize(entries.len(), u32::MAX);
     let kept = |row: usize| keep.is_none_or(|k| k[row]);
     for (row, &e) in s.ids.iter().enumerate() {
         let code = &mut s.codes[e as usize];
         if *code == u32::MAX && kept(row) {
-            *code = b.intern(&entries[e as usize]).0;
+            match code_of(e as usize, &entries[e as usize]) {
+                Some(c) => *code = c,
+                None => return false,
+            }
         }
     }
-    let codes = &s.codes;
-    match keep {
-        None => b.extend_codes(s.ids.iter().map(|&e| codes[e as usize])),
-        Some(k) => b.extend_codes(
-            s.ids
-                .iter()
-                .zip(k)
-                .filter(|(_, &k)| k)
-                .map(|(&e, _)| codes[e as usize]),
-        ),
-    }
+    true
 }
 
 /// Converts the decoded chunk of one column.

@@ -24,13 +24,14 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::{Arc, OnceLock};
 
 use chrono_tz::Tz;
 use indexmap::IndexMap;
 use kpi_dsl::Type;
 use serde_json::Value;
 
-use crate::column::{Column, Data, StrBuilder, Table, MICROS};
+use crate::column::{Column, Data, Dict, StrBuilder, Table, MICROS};
 use crate::time::{parse_duration, TimestampParser};
 
 /// The file extensions [`read_table`] accepts.
@@ -78,7 +79,14 @@ pub struct ReadOptions {
     /// The longest record (CSV, quoted line breaks included) or line (JSON
     /// Lines) in bytes; a longer one is a [`ReadError`].
     pub max_record_bytes: usize,
+    /// Relation key columns, by name, with the dictionary of their parent's
+    /// key once the parent table is read: a Parquet reader then codes the
+    /// column in it as it goes ([`crate::column::Following`]).
+    pub parent_keys: IndexMap<String, ParentKey>,
 }
+
+/// The dictionary of a relation's parent key, set when its table is read.
+pub type ParentKey = Arc<OnceLock<Arc<Dict>>>;
 
 impl Default for ReadOptions {
     /// UTC, comma, only the empty field is null, records up to 16 MiB.
@@ -88,6 +96,7 @@ impl Default for ReadOptions {
             delimiter: b',',
             null_tokens: vec![String::new()],
             max_record_bytes: MAX_RECORD_BYTES,
+            parent_keys: IndexMap::new(),
         }
     }
 }

@@ -19,7 +19,7 @@ use crate::groups::{GroupKeys, RowGroups};
 use crate::kernels::{get, V};
 use crate::period::PeriodKind;
 use crate::project::{resolve_path, Project};
-use crate::read::{describe_rejects, read_table, Accounting, ColumnSpec, ReadOptions};
+use crate::read::{describe_rejects, read_table, Accounting, ColumnSpec, ParentKey, ReadOptions};
 use crate::result::{Number, ResultRow, ResultTable, Status};
 use crate::Error;
 
@@ -775,6 +775,7 @@ impl Project {
                 }
             }
         }
+        let parent_keys = self.parent_keys(&needed);
         // Tables are read side by side (one unit of work each), and joined
         // in the order they were asked for.
         let needed: Vec<(String, BTreeSet<String>)> = needed.into_iter().collect();
@@ -798,6 +799,11 @@ impl Project {
                 tz: self.calendar.tz,
                 delimiter: source.delimiter,
                 null_tokens: source.null_tokens.clone(),
+                parent_keys: parent_keys
+                    .iter()
+                    .filter(|k| &k.child.0 == t)
+                    .map(|k| (k.child.1.clone(), k.dict.clone()))
+                    .collect(),
                 ..ReadOptions::default()
             };
             let mut loaded = Vec::new();
@@ -811,6 +817,17 @@ impl Project {
             for f in &source.files {
                 loaded
                     .push(read_table(t, f, &specs, &opts).map_err(|e| Error::data(e.to_string()))?);
+            }
+            // A key read from one file is final: its children may follow
+            // its dictionary from now on.
+            if let [one] = &loaded[..] {
+                for k in parent_keys.iter().filter(|k| &k.parent.0 == t) {
+                    if let Some(Data::Str(key)) =
+                        one.table.columns.get(&k.parent.1).map(|c| &c.data)
+                    {
+                        let _ = k.dict.set(key.dict.clone());
+                    }
+                }
             }
             Ok((loaded, specs))
         })?;
@@ -827,6 +844,29 @@ impl Project {
         }
         share_key_dictionaries(&self.schema, &mut out);
         Ok((out, accounting))
+    }
+
+    /// The relations whose key and parent key are both read as strings, in
+    /// two tables: while the tables are read, a child whose parent is read
+    /// first codes its key in the parent's dictionary.
+    fn parent_keys(&self, needed: &IndexMap<String, BTreeSet<String>>) -> Vec<ParentKeyOf> {
+        let string = |t: &str, c: &str| {
+            needed.get(t).is_some_and(|cols| cols.contains(c))
+                && self.schema.tables[t].columns.get(c) == Some(&Type::String)
+        };
+        let mut out = Vec::new();
+        for t in needed.keys() {
+            for rel in self.schema.tables[t].relations.values() {
+                if rel.table != *t && string(t, &rel.column) && string(&rel.table, &rel.key) {
+                    out.push(ParentKeyOf {
+                        child: (t.clone(), rel.column.clone()),
+                        parent: (rel.table.clone(), rel.key.clone()),
+                        dict: Default::default(),
+                    });
+                }
+            }
+        }
+        out
     }
 
     /// The periods of the query: `--from/--to` clipped, or the data's span
@@ -1335,6 +1375,14 @@ fn number_raw(col: &Column, i: usize, m: &CheckedMetric) -> Option<Number> {
         }
         _ => None,
     }
+}
+
+/// A relation's key (table, column), its parent's key, and the parent key's
+/// dictionary once read.
+struct ParentKeyOf {
+    child: (String, String),
+    parent: (String, String),
+    dict: ParentKey,
 }
 
 /// Joins columns of one type end to end.
