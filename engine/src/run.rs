@@ -818,6 +818,9 @@ impl Project {
                 loaded
                     .push(read_table(t, f, &specs, &opts).map_err(|e| Error::data(e.to_string()))?);
             }
+            if threads > 1 {
+                release_free_memory();
+            }
             // A key read from one file is final: its children may follow
             // its dictionary from now on.
             if let [one] = &loaded[..] {
@@ -1374,6 +1377,20 @@ fn number_raw(col: &Column, i: usize, m: &CheckedMetric) -> Option<Number> {
             }))
         }
         _ => None,
+    }
+}
+
+/// Gives the allocator's free pages back to the system. glibc keeps what
+/// a thread frees in that thread's arena, out of the other threads' reach:
+/// the row-group buffers of a table one reader read (about 75 MB for ten
+/// million tickets) would stay resident beside the table another reader
+/// is still filling, to the end of the load.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `malloc_trim` only hands free memory back; it may be called
+    // from any thread at any time.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
