@@ -826,25 +826,13 @@ impl StrBuilder {
     }
 
     /// A builder of rows `codes` whose dictionary is the first `n` strings
-    /// of `parent` (indexed at once unless they are in order).
+    /// of `parent`, interned in order (so indexed if they are not sorted).
     fn from_prefix(parent: &Dict, n: usize, codes: Codes) -> StrBuilder {
-        let mut b = StrBuilder {
-            codes,
-            ..Default::default()
-        };
-        let mut sorted = true;
-        for i in 0..n {
-            let s = parent.get(i);
-            sorted &= i == 0 || s.as_bytes() > parent.bytes_at(i - 1);
-            b.add(s, short_key(s.as_bytes()));
+        let mut b = StrBuilder::default();
+        for s in parent.iter().take(n) {
+            b.intern(s);
         }
-        if sorted {
-            b.top_key = n
-                .checked_sub(1)
-                .map_or(LONG, |last| short_key(parent.bytes_at(last)));
-        } else {
-            b.build_index();
-        }
+        b.codes = codes;
         b.last_key = match b.codes.last() {
             Some(c) => short_key(b.dict.bytes_at(c as usize)),
             None => UNSET,
